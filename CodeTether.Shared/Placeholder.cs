@@ -1,0 +1,1 @@
+namespace CodeTether.Shared; public static class Placeholder {}
