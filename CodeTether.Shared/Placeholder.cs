@@ -1,1 +1,0 @@
-namespace CodeTether.Shared; public static class Placeholder {}
