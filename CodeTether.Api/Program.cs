@@ -1,6 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using CodeTether.Api.Hosting;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+return await Cli.RunAsync(args);

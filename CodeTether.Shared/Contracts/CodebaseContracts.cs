@@ -1,6 +1,6 @@
 namespace CodeTether.Shared.Contracts;
 
-public static class Codebases
+public static class CodebaseIds
 {
     /// <summary>The pseudo-codebase of tasks that any worker may take, and of workers that take anything.</summary>
     public const string Global = "global";

@@ -1,0 +1,58 @@
+using CodeTether.Api.Auth;
+using CodeTether.Api.Codebases;
+using CodeTether.Api.Sessions;
+using CodeTether.Api.Tasks;
+using CodeTether.Api.Workers;
+using Microsoft.EntityFrameworkCore;
+
+namespace CodeTether.Api.Persistence;
+
+/// <summary>
+/// The one tenant-scoped context. Every team-owned set carries a query filter on the current tenant;
+/// background jobs that span tenants say so with <c>IgnoreQueryFilters()</c>.
+/// The PostgreSQL migrations belong to this type, the SQLite ones to <see cref="SqliteCodeTetherDb"/>.
+/// </summary>
+public class CodeTetherDb : DbContext
+{
+    readonly TenantContext _tenant;
+
+    public CodeTetherDb(DbContextOptions<CodeTetherDb> options, TenantContext tenant) : base(options) => _tenant = tenant;
+
+    protected CodeTetherDb(DbContextOptions options, TenantContext tenant) : base(options) => _tenant = tenant;
+
+    public string TenantId => _tenant.TenantId;
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<Codebase> Codebases => Set<Codebase>();
+    public DbSet<Worker> Workers => Set<Worker>();
+    public DbSet<AgentTask> Tasks => Set<AgentTask>();
+    public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
+    public DbSet<Session> Sessions => Set<Session>();
+    public DbSet<SessionMessage> SessionMessages => Set<SessionMessage>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.ApplyConfigurationsFromAssembly(typeof(CodeTetherDb).Assembly);
+        b.Entity<Codebase>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+        b.Entity<Worker>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+        b.Entity<AgentTask>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+        b.Entity<TaskEvent>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+        b.Entity<Session>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+        b.Entity<SessionMessage>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+    }
+}
+
+/// <summary>Owns the SQLite migration set; stores <see cref="DateTimeOffset"/> as sortable integers.</summary>
+public sealed class SqliteCodeTetherDb(DbContextOptions<SqliteCodeTetherDb> options, TenantContext tenant)
+    : CodeTetherDb(options, tenant)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder b)
+    {
+        // SQLite cannot order or compare DateTimeOffset; UTC ticks keep both working.
+        b.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
+        b.Properties<DateTimeOffset?>().HaveConversion<UtcTicksConverter>();
+    }
+}
+
+internal sealed class UtcTicksConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long>(
+    v => v.UtcTicks, v => new DateTimeOffset(v, TimeSpan.Zero));

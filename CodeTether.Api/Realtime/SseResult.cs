@@ -1,0 +1,29 @@
+using System.Net.ServerSentEvents;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace CodeTether.Api.Realtime;
+
+/// <summary>
+/// An SSE response written by the BCL's <see cref="SseFormatter"/>, with the headers that keep proxies from
+/// buffering or transforming it (<c>Cache-Control: no-cache, no-transform</c>, <c>X-Accel-Buffering: no</c>).
+/// </summary>
+public sealed class SseResult(IAsyncEnumerable<SseItem<string>> items) : IResult
+{
+    public async Task ExecuteAsync(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "text/event-stream; charset=utf-8";
+        http.Response.Headers.CacheControl = "no-cache, no-transform";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await http.Response.Body.FlushAsync(http.RequestAborted);
+        try
+        {
+            await SseFormatter.WriteAsync(items, http.Response.Body, http.RequestAborted);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: the normal end of a stream.
+        }
+    }
+}

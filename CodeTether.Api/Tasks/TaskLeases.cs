@@ -1,0 +1,218 @@
+using System.Text.Json;
+using CodeTether.Api.Persistence;
+using CodeTether.Api.Workers;
+using CodeTether.Shared.Contracts;
+using CodeTether.Shared.Events;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CodeTether.Api.Tasks;
+
+/// <summary>
+/// Claims, lease renewal, completion and lease expiry. Races are settled by one conditional UPDATE: <c>status</c>
+/// and <c>fencing_token</c> are concurrency tokens, so a write based on a stale read affects no row and loses.
+/// </summary>
+public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOptions> options)
+{
+    public enum ClaimOutcome { Claimed, AlreadyHeld, NotFound, Taken, NotEligible }
+
+    public sealed record ClaimResult(ClaimOutcome Outcome, AgentTask? Task);
+
+    public async Task<ClaimResult> ClaimAsync(string taskId, string workerId, CancellationToken ct)
+    {
+        try
+        {
+            return await tx.RunAsync(async c =>
+            {
+                var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
+                if (task is null) return new ClaimResult(ClaimOutcome.NotFound, null);
+                if (task.LeaseOwner == workerId && TaskStatuses.Leased.Contains(task.Status))
+                    return new ClaimResult(ClaimOutcome.AlreadyHeld, task);
+                if (!TaskStatuses.Claimable.Contains(task.Status)) return new ClaimResult(ClaimOutcome.Taken, task);
+                var worker = await db.Workers.AsNoTracking().FirstOrDefaultAsync(w => w.Id == workerId, ct);
+                if (worker is null || !TaskRouting.IsEligible(WorkerProfile.Of(worker), task))
+                    return new ClaimResult(ClaimOutcome.NotEligible, task);
+
+                var from = task.Status;
+                task.Status = TaskStatuses.Claimed;
+                task.LeaseOwner = task.WorkerId = workerId;
+                task.LeaseExpiresAt = c.Now + options.Value.LeaseDuration;
+                task.FencingToken += 1;
+                task.ClaimedAt = task.UpdatedAt = c.Now;
+                c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Claimed, fencing_token = task.FencingToken });
+                await WorkerLedger.TakeAsync(db, c, workerId, task.Id, ct);
+                return new ClaimResult(ClaimOutcome.Claimed, task);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another claim committed first. If it was this worker's own (a retried request), that is success.
+            db.ChangeTracker.Clear();
+            var now = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
+            return now is not null && now.LeaseOwner == workerId && TaskStatuses.Leased.Contains(now.Status)
+                ? new ClaimResult(ClaimOutcome.AlreadyHeld, now)
+                : new ClaimResult(ClaimOutcome.Taken, now);
+        }
+    }
+
+    public enum LeaseOutcome { Ok, NotFound, NotHolder, Stale }
+
+    public sealed record LeaseResult(LeaseOutcome Outcome, AgentTask? Task);
+
+    /// <summary>Renews the lease; the first renewal or step moves <c>claimed → running</c>.</summary>
+    public Task<LeaseResult> HeartbeatAsync(string taskId, string workerId, long? fencingToken,
+        int? progressPct, string? statusMessage, JsonElement? checkpoint, CancellationToken ct) =>
+        WithLeaseAsync(taskId, workerId, fencingToken, (task, c) =>
+        {
+            if (progressPct is not null || statusMessage is not null || checkpoint is not null)
+            {
+                task.ProgressPct = progressPct ?? task.ProgressPct;
+                task.StatusMessage = statusMessage ?? task.StatusMessage;
+                if (checkpoint is { } cp) task.Checkpoint = cp.GetRawText();
+                c.AddTaskEvent(task, TaskEventTypes.Progress, new { progress_pct = progressPct, status_message = statusMessage, checkpoint });
+            }
+            return Task.CompletedTask;
+        }, ct);
+
+    /// <summary>Records the agent's steps (output, tool calls, diffs...) and renews the lease.</summary>
+    public Task<LeaseResult> AppendStepsAsync(string taskId, string workerId, long? fencingToken,
+        IReadOnlyList<TaskStep> steps, CancellationToken ct) =>
+        WithLeaseAsync(taskId, workerId, fencingToken, (task, c) =>
+        {
+            foreach (var s in steps)
+            {
+                c.AddTaskEvent(task, s.Type!, s.Data?.GetRawText());
+                if (s.Type == TaskEventTypes.Progress && s.Data is { ValueKind: JsonValueKind.Object } d &&
+                    d.TryGetProperty("progress_pct", out var p) && p.TryGetInt32(out var pct))
+                    task.ProgressPct = pct;
+            }
+            return Task.CompletedTask;
+        }, ct);
+
+    async Task<LeaseResult> WithLeaseAsync(string taskId, string workerId, long? fencingToken,
+        Func<AgentTask, Changes, Task> change, CancellationToken ct)
+    {
+        try
+        {
+            return await tx.RunAsync(async c =>
+            {
+                var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
+                if (task is null) return new LeaseResult(LeaseOutcome.NotFound, null);
+                if (task.LeaseOwner != workerId || !TaskStatuses.Leased.Contains(task.Status))
+                    return new LeaseResult(LeaseOutcome.NotHolder, task);
+                if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                task.LeaseExpiresAt = c.Now + options.Value.LeaseDuration;
+                task.UpdatedAt = c.Now;
+                if (task.Status == TaskStatuses.Claimed)
+                {
+                    task.Status = TaskStatuses.Running;
+                    task.StartedAt = c.Now;
+                    c.AddTaskEvent(task, TaskEventTypes.Status, new { from = TaskStatuses.Claimed, to = TaskStatuses.Running });
+                }
+                await change(task, c);
+                return new LeaseResult(LeaseOutcome.Ok, task);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new LeaseResult(LeaseOutcome.NotHolder, null);
+        }
+    }
+
+    /// <summary>The worker is done: completed, failed or cancelled. Only the lease holder may say so.</summary>
+    public async Task<LeaseResult> ReleaseAsync(string taskId, string workerId, long? fencingToken,
+        string status, string? result, string? error, CancellationToken ct)
+    {
+        try
+        {
+            return await tx.RunAsync(async c =>
+            {
+                var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
+                if (task is null) return new LeaseResult(LeaseOutcome.NotFound, null);
+                if (task.LeaseOwner != workerId || !TaskStatuses.Leased.Contains(task.Status))
+                    return new LeaseResult(LeaseOutcome.NotHolder, task);
+                if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                var from = task.Status;
+                task.Status = status;
+                task.Result = result;
+                task.Error = status == TaskStatuses.Completed ? null : error ?? (status == TaskStatuses.Cancelled ? "cancelled by worker" : "failed without a reason");
+                if (status == TaskStatuses.Completed) task.ProgressPct = 100;
+                task.LeaseOwner = null;
+                task.LeaseExpiresAt = null;
+                task.CompletedAt = task.UpdatedAt = c.Now;
+                c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = status, error = task.Error }, workerId);
+                await WorkerLedger.FreeAsync(db, workerId, task.Id, status, ct, c);
+                return new LeaseResult(LeaseOutcome.Ok, task);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new LeaseResult(LeaseOutcome.NotHolder, null);
+        }
+    }
+
+    /// <summary>
+    /// Expired leases across all tenants: back to the queue with <c>attempt+1</c>, or failed once the
+    /// attempts are spent. Returns how many tasks were touched.
+    /// </summary>
+    public async Task<int> ReapExpiredAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var expired = await db.Tasks.IgnoreQueryFilters().AsNoTracking()
+            .Where(t => (t.Status == TaskStatuses.Claimed || t.Status == TaskStatuses.Running) && t.LeaseExpiresAt < now)
+            .OrderBy(t => t.LeaseExpiresAt).Select(t => new { t.Id, t.TenantId }).Take(500).ToListAsync(ct);
+        var touched = 0;
+        foreach (var e in expired)
+        {
+            db.ChangeTracker.Clear();
+            try
+            {
+                touched += await tx.RunAsync(async c =>
+                {
+                    var task = await db.Tasks.IgnoreQueryFilters().FirstOrDefaultAsync(t => t.Id == e.Id, ct);
+                    if (task is null || task.LeaseExpiresAt >= c.Now || !(task.Status is TaskStatuses.Claimed or TaskStatuses.Running))
+                        return 0;
+                    var from = task.Status;
+                    var holder = task.LeaseOwner!;
+                    task.LeaseOwner = null;
+                    task.LeaseExpiresAt = null;
+                    task.UpdatedAt = c.Now;
+                    var reason = $"lease of worker {holder} expired during attempt {task.Attempt}";
+                    if (task.Attempt >= task.MaxAttempts)
+                    {
+                        task.Status = TaskStatuses.Failed;
+                        task.Error = $"{reason}; giving up after {task.Attempt} attempt(s)";
+                        task.CompletedAt = c.Now;
+                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error }, holder);
+                    }
+                    else
+                    {
+                        task.Status = TaskStatuses.Submitted;
+                        task.Attempt += 1;
+                        task.ClaimedAt = task.StartedAt = null;
+                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason }, holder);
+                        var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
+                            .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
+                        if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
+                            TaskLifecycle.MarkRouted(task, c, "requeued after lease expiry");
+                    }
+                    var w = await db.Workers.IgnoreQueryFilters().FirstOrDefaultAsync(x => x.TenantId == task.TenantId && x.Id == holder, ct);
+                    if (w is not null && w.CurrentTaskId == task.Id)
+                    {
+                        w.CurrentTaskId = null;
+                        if (w.Status == WorkerStatuses.Busy) w.Status = WorkerStatuses.Online;
+                        WorkerLedger.Publish(c, w);
+                    }
+                    return 1;
+                }, ct);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // The worker renewed or released at the same moment: its write wins.
+            }
+        }
+        db.ChangeTracker.Clear();
+        return touched;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json.Nodes;
+using CodeTether.Api.Codebases;
+using CodeTether.Api.Persistence;
+using CodeTether.Api.Workers;
+using CodeTether.Shared.Contracts;
+using CodeTether.Shared.Events;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CodeTether.Api.Tasks;
+
+/// <summary>Creating, cancelling and retrying tasks: the rules every entry point (REST, A2A, MCP, dashboard) shares.</summary>
+public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, IOptions<TaskOptions> options)
+{
+    public sealed record NewTask(
+        string CodebaseId, string Prompt, string? Title, string? Agent, string? Model, int? Priority,
+        JsonObject? Metadata, string? TargetWorkerId, string? SessionId, string? ParentTaskId = null);
+
+    public Task<AgentTask> CreateAsync(NewTask n, CancellationToken ct) => tx.RunAsync(async c =>
+    {
+        var task = new AgentTask
+        {
+            Id = NewId(),
+            TenantId = db.TenantId,
+            CodebaseId = n.CodebaseId,
+            Title = string.IsNullOrWhiteSpace(n.Title) ? TitleFrom(n.Prompt) : n.Title.Trim(),
+            Prompt = n.Prompt,
+            Agent = string.IsNullOrWhiteSpace(n.Agent) ? AgentNames.Default : n.Agent.Trim(),
+            Model = string.IsNullOrWhiteSpace(n.Model) ? null : n.Model.Trim(),
+            Priority = n.Priority ?? 0,
+            Status = TaskStatuses.Submitted,
+            MaxAttempts = options.Value.MaxAttempts,
+            TargetWorkerId = n.TargetWorkerId,
+            SessionId = n.SessionId,
+            ParentTaskId = n.ParentTaskId,
+            Metadata = n.Metadata?.ToJsonString(),
+            CreatedAt = c.Now,
+            UpdatedAt = c.Now,
+        };
+        db.Tasks.Add(task);
+        c.AddTaskEvent(task, TaskEventTypes.Status, new { from = (string?)null, to = TaskStatuses.Submitted });
+        await RouteIfAnyoneOnlineAsync(task, c, ct);
+        return task;
+    }, ct);
+
+    /// <summary>
+    /// <c>submitted → routed</c> when an eligible worker is online; otherwise the task waits visibly in
+    /// <c>submitted</c> until one connects (<see cref="PromoteForWorkerAsync"/>).
+    /// </summary>
+    async Task RouteIfAnyoneOnlineAsync(AgentTask task, Changes c, CancellationToken ct)
+    {
+        var online = await db.Workers.AsNoTracking().Where(w => w.Status != WorkerStatuses.Offline).ToListAsync(ct);
+        if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
+            MarkRouted(task, c, reason: null);
+    }
+
+    internal static void MarkRouted(AgentTask task, Changes c, string? reason)
+    {
+        var from = task.Status;
+        task.Status = TaskStatuses.Routed;
+        task.RoutedAt = c.Now;
+        task.UpdatedAt = c.Now;
+        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Routed, reason });
+    }
+
+    /// <summary>A worker came online: the tasks waiting for someone like it are now routed.</summary>
+    public Task<int> PromoteForWorkerAsync(WorkerProfile worker, CancellationToken ct) => tx.RunAsync(async c =>
+    {
+        var waiting = await db.Tasks.Where(t => t.Status == TaskStatuses.Submitted)
+            .OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt).Take(500).ToListAsync(ct);
+        var promoted = 0;
+        foreach (var t in waiting.Where(t => TaskRouting.IsEligible(worker, t)))
+        {
+            MarkRouted(t, c, reason: $"worker {worker.WorkerId} online");
+            promoted++;
+        }
+        return promoted;
+    }, ct);
+
+    public enum Outcome { Done, NotFound, InvalidState }
+
+    public async Task<(Outcome, AgentTask?)> CancelAsync(string id, string? reason, CancellationToken ct)
+    {
+        try
+        {
+            return await tx.RunAsync(async c =>
+            {
+                var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == id, ct);
+                if (task is null) return (Outcome.NotFound, (AgentTask?)null);
+                if (TaskStatuses.IsTerminal(task.Status)) return (Outcome.InvalidState, (AgentTask?)task);
+                var from = task.Status;
+                var holder = task.LeaseOwner;
+                task.Status = TaskStatuses.Cancelled;
+                task.Error = reason ?? "cancelled by user";
+                task.CompletedAt = task.UpdatedAt = c.Now;
+                task.LeaseOwner = null;
+                task.LeaseExpiresAt = null;
+                c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Cancelled, reason = task.Error }, holder);
+                if (holder is not null) await WorkerLedger.FreeAsync(db, holder, task.Id, countAs: null, ct, c);
+                return (Outcome.Done, (AgentTask?)task);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // It changed under us (claimed, released): try once more on the new state.
+            db.ChangeTracker.Clear();
+            return await CancelAsync(id, reason, ct);
+        }
+    }
+
+    /// <summary>A finished task runs again: a new attempt with a fresh retry budget.</summary>
+    public Task<(Outcome, AgentTask?)> RetryAsync(string id, CancellationToken ct) => tx.RunAsync(async c =>
+    {
+        var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == id, ct);
+        if (task is null) return (Outcome.NotFound, (AgentTask?)null);
+        if (task.Status is not (TaskStatuses.Failed or TaskStatuses.Cancelled)) return (Outcome.InvalidState, task);
+        var from = task.Status;
+        task.Status = TaskStatuses.Submitted;
+        task.Attempt += 1;
+        task.MaxAttempts = task.Attempt + options.Value.MaxAttempts - 1;
+        task.Result = task.Error = null;
+        task.ProgressPct = null;
+        task.StatusMessage = null;
+        task.CompletedAt = task.ClaimedAt = task.StartedAt = null;
+        task.UpdatedAt = c.Now;
+        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Submitted, reason = "retry requested" }, workerId: null);
+        await RouteIfAnyoneOnlineAsync(task, c, ct);
+        return (Outcome.Done, task);
+    }, ct);
+
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    static string TitleFrom(string prompt)
+    {
+        var line = prompt.AsSpan().Trim();
+        var nl = line.IndexOfAny('\r', '\n');
+        if (nl >= 0) line = line[..nl];
+        return line.Length <= 120 ? line.ToString() : string.Concat(line[..117], "...");
+    }
+}

@@ -1,0 +1,137 @@
+using CodeTether.Api.Auth;
+using CodeTether.Api.Codebases;
+using CodeTether.Api.Hosting;
+using CodeTether.Api.Persistence;
+using CodeTether.Api.Realtime;
+using CodeTether.Api.Workers;
+using CodeTether.Shared.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CodeTether.Api.Tasks;
+
+public static class TasksEndpoints
+{
+    public static IEndpointRouteBuilder MapTasks(this IEndpointRouteBuilder app)
+    {
+        var tasks = app.MapGroup("/v1/agent/tasks").WithTags("Tasks");
+        tasks.MapPost("", Create).RequirePermission(Permission.TasksWrite).WithName("CreateTask");
+        tasks.MapGet("", List).RequirePermission(Permission.TasksRead).WithName("ListTasks");
+        tasks.MapGet("/{taskId}", Get).RequirePermission(Permission.TasksRead).WithName("GetTask");
+        tasks.MapPost("/{taskId}/cancel", Cancel).RequirePermission(Permission.TasksWrite).WithName("CancelTask");
+        tasks.MapPost("/{taskId}/retry", Retry).RequirePermission(Permission.TasksWrite).WithName("RetryTask");
+        tasks.MapGet("/{taskId}/events", Events).RequirePermission(Permission.TasksRead).WithName("TaskEvents");
+        return app;
+    }
+
+    /// <summary>Shared by <c>POST /v1/agent/tasks</c> and <c>POST /v1/agent/codebases/{id}/trigger</c>.</summary>
+    internal static async Task<Results<Accepted<TaskDto>, ProblemHttpResult, ValidationProblem>> Submit(
+        string codebaseId, TriggerTaskRequest r, TaskLifecycle lifecycle, TaskOptions options, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(r.Prompt)) errors["prompt"] = ["prompt is required."];
+        else if (r.Prompt.Length > options.MaxPromptLength) errors["prompt"] = [$"prompt must be at most {options.MaxPromptLength} characters."];
+        if (r.Title is { Length: > 500 }) errors["title"] = ["title must be at most 500 characters."];
+        if (r.Agent is { Length: > 64 }) errors["agent"] = ["agent must be at most 64 characters."];
+        if (r.Model is { Length: > 200 }) errors["model"] = ["model must be at most 200 characters."];
+        if (r.Priority is < -1000 or > 1000) errors["priority"] = ["priority must be between -1000 and 1000."];
+        if (r.TargetWorkerId is { Length: > 200 }) errors["target_worker_id"] = ["target_worker_id must be at most 200 characters."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "Invalid task");
+
+        var task = await lifecycle.CreateAsync(new(codebaseId, r.Prompt!, r.Title, r.Agent, r.Model, r.Priority,
+            r.Metadata, r.TargetWorkerId, r.SessionId), ct);
+        return TypedResults.Accepted($"/v1/agent/tasks/{task.Id}", task.ToDto());
+    }
+
+    static async Task<Results<Accepted<TaskDto>, ProblemHttpResult, ValidationProblem>> Create(
+        CreateTaskRequest body, CodeTetherDb db, TaskLifecycle lifecycle, IOptions<TaskOptions> options, CancellationToken ct)
+    {
+        var id = body.CodebaseId ?? body.WorkspaceId;
+        if (id is null or CodebaseIds.Global && body.CodebasePath is { } path)
+        {
+            if (CodebasePaths.Validate(path) is { } why) return Problems.Invalid("codebase_path: " + why);
+            var normalized = CodebasePaths.Normalize(path);
+            var found = await db.Codebases.AsNoTracking().Where(c => c.Path == normalized).Select(c => c.Id).FirstOrDefaultAsync(ct);
+            if (found is null) return Problems.NotFound("Codebase", normalized);
+            id = found;
+        }
+        id ??= CodebaseIds.Global;
+        if (id != CodebaseIds.Global && !await db.Codebases.AnyAsync(c => c.Id == id, ct)) return Problems.NotFound("Codebase", id);
+        return await Submit(id, body.ToTrigger(), lifecycle, options.Value, ct);
+    }
+
+    static async Task<Results<Ok<TaskPage>, ProblemHttpResult>> List(
+        HttpRequest req, CodeTetherDb db, string? status, string? codebase_id, string? workspace_id, string? worker_id,
+        int? limit, string? cursor, CancellationToken ct)
+    {
+        var take = limit ?? 50;
+        if (take is < 1 or > 500) return Problems.Invalid("limit must be between 1 and 500.");
+        if (status is not null && !TaskStatuses.IsKnown(status))
+            return Problems.Invalid($"status must be one of: {string.Join(", ", TaskStatuses.All)}, pending.");
+
+        var q = db.Tasks.AsNoTracking();
+        var codebase = codebase_id ?? workspace_id;
+        if (codebase is not null) q = q.Where(t => t.CodebaseId == codebase);
+        if (worker_id is not null) q = q.Where(t => t.WorkerId == worker_id);
+        if (status == TaskStatuses.Pending) q = q.Where(t => t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Routed);
+        else if (status is not null) q = q.Where(t => t.Status == status);
+        if (cursor is not null) q = q.Where(t => string.Compare(t.Id, cursor) < 0); // ids are time-ordered (UUIDv7)
+        var rows = await q.OrderByDescending(t => t.Id).Take(take + 1).ToListAsync(ct);
+
+        // The polling fallback: a worker asking for pending work sees only what it may claim.
+        if (status == TaskStatuses.Pending && WorkerIdentity.Resolve(req, null) is { } asker &&
+            await db.Workers.AsNoTracking().FirstOrDefaultAsync(w => w.Id == asker, ct) is { } worker)
+            rows = rows.Where(t => TaskRouting.IsEligible(WorkerProfile.Of(worker), t)).ToList();
+
+        var next = rows.Count > take ? rows[take - 1].Id : null;
+        return TypedResults.Ok(new TaskPage(rows.Take(take).Select(t => t.ToDto()).ToList(), next));
+    }
+
+    static async Task<Results<Ok<TaskDetailDto>, ProblemHttpResult>> Get(string taskId, CodeTetherDb db, CancellationToken ct)
+    {
+        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
+        if (task is null) return Problems.NotFound("Task", taskId);
+        var timeline = await db.TaskEvents.AsNoTracking()
+            .Where(e => e.TaskId == taskId && e.Type == Shared.Events.TaskEventTypes.Status)
+            .OrderBy(e => e.Id).ToListAsync(ct);
+        return TypedResults.Ok(new TaskDetailDto { Task = task.ToDto(), Timeline = timeline.Select(e => e.ToDto()).ToList() });
+    }
+
+    static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> Cancel(
+        string taskId, HttpRequest req, TaskLifecycle lifecycle, CancellationToken ct)
+    {
+        string? reason = null;
+        if (req.ContentLength > 0 || req.Headers.TransferEncoding.Count > 0)
+        {
+            try { reason = (await req.ReadFromJsonAsync<CancelTaskRequest>(ct))?.Reason; }
+            catch (System.Text.Json.JsonException) { return Problems.Invalid("The body must be JSON: {\"reason\": \"...\"}."); }
+        }
+        if (reason is { Length: > 2000 }) return Problems.Invalid("reason must be at most 2000 characters.");
+        var (outcome, task) = await lifecycle.CancelAsync(taskId, reason, ct);
+        return outcome switch
+        {
+            TaskLifecycle.Outcome.Done => TypedResults.Ok(task!.ToDto()),
+            TaskLifecycle.Outcome.NotFound => Problems.NotFound("Task", taskId),
+            _ => Problems.InvalidState(taskId, task!.Status, "cancelled"),
+        };
+    }
+
+    static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> Retry(string taskId, TaskLifecycle lifecycle, CancellationToken ct)
+    {
+        var (outcome, task) = await lifecycle.RetryAsync(taskId, ct);
+        return outcome switch
+        {
+            TaskLifecycle.Outcome.Done => TypedResults.Ok(task!.ToDto()),
+            TaskLifecycle.Outcome.NotFound => Problems.NotFound("Task", taskId),
+            _ => Problems.InvalidState(taskId, task!.Status, "retried (only failed or cancelled tasks can be)"),
+        };
+    }
+
+    static async Task<Results<SseResult, ProblemHttpResult>> Events(
+        string taskId, HttpRequest req, CodeTetherDb db, TaskEventStream stream, CancellationToken ct)
+    {
+        if (!await db.Tasks.AnyAsync(t => t.Id == taskId, ct)) return Problems.NotFound("Task", taskId);
+        return new SseResult(stream.ReadAsync(db.TenantId, taskId, null, SseItems.LastEventId(req), ct));
+    }
+}
