@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CodeTether.Api.Auth;
 using CodeTether.Api.Persistence;
 using CodeTether.Api.Realtime;
@@ -18,6 +19,9 @@ public sealed partial class Dispatcher(
     IEventBus bus, WorkerConnections connections, IServiceScopeFactory scopes, TimeProvider clock,
     IOptions<TaskOptions> options, ILogger<Dispatcher> log) : BackgroundService
 {
+    /// <summary>task id → when it was last offered; one change often publishes several events (submitted + routed).</summary>
+    readonly ConcurrentDictionary<string, long> _offered = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var sub = bus.Subscribe(e => e.Task is { Type: TaskEventTypes.Status });
@@ -74,10 +78,12 @@ public sealed partial class Dispatcher(
         var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
         var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
         if (task is null || !TaskStatuses.Claimable.Contains(task.Status)) return;
+        if (_offered.TryGetValue(taskId, out var at) && clock.GetElapsedTime(at) < options.Value.OfferWindow) return;
 
         var eligible = connections.Of(tenant).Where(c => TaskRouting.IsEligible(c.Profile, task)).ToList();
         if (eligible.Count == 0) return;
         var offer = SseItems.Json(WorkerStreamEvents.TaskAvailable, task.ToDto());
+        _offered[taskId] = clock.GetTimestamp();
         var idle = eligible.Where(c => c.CurrentTaskId is null).MinBy(c => Interlocked.Read(ref c.LastOfferTicks));
         if (idle is null)
         {
@@ -119,7 +125,10 @@ public sealed partial class Dispatcher(
             .Where(t => (t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Routed) && t.UpdatedAt < before)
             .OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt).Take(200).ToListAsync(ct);
         foreach (var t in candidates.Where(t => TaskRouting.IsEligible(c.Profile, t)).Take(3))
+        {
+            _offered[t.Id] = clock.GetTimestamp();
             c.Send(SseItems.Json(WorkerStreamEvents.TaskAvailable, t.ToDto()));
+        }
         Interlocked.Exchange(ref c.LastOfferTicks, clock.GetTimestamp());
     }
 
@@ -130,6 +139,8 @@ public sealed partial class Dispatcher(
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
+                foreach (var (id, at) in _offered)
+                    if (clock.GetElapsedTime(at) > options.Value.ReofferAfter) _offered.TryRemove(id, out _);
                 foreach (var c in AllIdle())
                 {
                     try { await OfferNextAsync(c, ct, clock.GetUtcNow() - options.Value.ReofferAfter); }
