@@ -42,6 +42,7 @@ internal sealed partial class TaskRun : IDisposable
     private string? _cancelMessage;
     private long _fencingToken;
     private int _released;
+    private int _working = 1;
     private TaskContext? _context;
 
     public TaskRun(TaskDto offered, CodeTetherClient client, ITaskExecutor executor, WorkerOptions options, ILogger logger,
@@ -60,6 +61,12 @@ internal sealed partial class TaskRun : IDisposable
 
     /// <summary>Set once the claim succeeded.</summary>
     public bool Claimed { get; private set; }
+
+    /// <summary>
+    /// True while the run occupies a slot: claiming or executing. It turns false before the release call, so the worker can
+    /// take the next offer while the release is still in flight.
+    /// </summary>
+    public bool IsWorking => Volatile.Read(ref _working) == 1;
 
     /// <summary>Completes when the run is over (lost race, or released).</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -91,6 +98,18 @@ internal sealed partial class TaskRun : IDisposable
     }
 
     private async Task RunAsync()
+    {
+        try
+        {
+            await ClaimAndRunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _working, 0);
+        }
+    }
+
+    private async Task ClaimAndRunAsync()
     {
         // Not tied to shutdown: a claim that succeeded server-side must be known here, so that it gets released.
         ClaimTaskResponse? claim;
@@ -181,6 +200,7 @@ internal sealed partial class TaskRun : IDisposable
     private async Task ReleaseOnceAsync((string Status, string? Result, string? Error) release)
     {
         if (Interlocked.Exchange(ref _released, 1) == 1) return;
+        Volatile.Write(ref _working, 0);
         using var timeout = new CancellationTokenSource(ReleaseTimeout, _time);
         try
         {

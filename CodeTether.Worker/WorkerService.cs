@@ -117,9 +117,10 @@ public sealed partial class WorkerService(
         lock (_gate)
         {
             if (_stopping || _runs.ContainsKey(task.Id)) return;
-            if (_runs.Count >= _options.MaxConcurrent)
+            var working = WorkingCount();
+            if (working >= _options.MaxConcurrent)
             {
-                Log.AtCapacity(logger, task.Id, _runs.Count);
+                Log.AtCapacity(logger, task.Id, working);
                 return;
             }
             run = new TaskRun(task, client, executor, _options, logger, _time);
@@ -144,11 +145,14 @@ public sealed partial class WorkerService(
         lock (_gate)
         {
             if (!_stopping) _runs.Remove(run.TaskId);
-            idle = !_stopping && _runs.Count < _options.MaxConcurrent;
+            idle = !_stopping && WorkingCount() < _options.MaxConcurrent;
         }
         if (!_stopping) run.Dispose();
         if (idle && run.Claimed) await PollPendingAsync(CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>Runs that occupy a slot (claiming or executing; not those only finishing their release). Under _gate.</summary>
+    private int WorkingCount() => _runs.Values.Count(r => r.IsWorking);
 
     private void CancelRun(string taskId, string? reason)
     {
@@ -164,7 +168,7 @@ public sealed partial class WorkerService(
     private async Task PollPendingAsync(CancellationToken ct)
     {
         int free;
-        lock (_gate) free = _stopping ? 0 : _options.MaxConcurrent - _runs.Count;
+        lock (_gate) free = _stopping ? 0 : _options.MaxConcurrent - WorkingCount();
         if (free <= 0) return;
         try
         {
@@ -185,7 +189,7 @@ public sealed partial class WorkerService(
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
                 int running;
-                lock (_gate) running = _runs.Count;
+                lock (_gate) running = WorkingCount();
                 try
                 {
                     await client.HeartbeatAsync(running > 0 ? WorkerStatuses.Busy : WorkerStatuses.Online, ct)
