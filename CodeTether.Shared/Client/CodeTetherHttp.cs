@@ -36,8 +36,14 @@ public static class CodeTetherHttp
         return new HttpClient(handler) { BaseAddress = serverUrl, Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public static HttpClient CreateStreamClient(Uri serverUrl) =>
-        new(CreateSocketsHandler()) { BaseAddress = serverUrl, Timeout = Timeout.InfiniteTimeSpan };
+    public static HttpClient CreateStreamClient(Uri serverUrl)
+    {
+        var handler = CreateSocketsHandler();
+        // An abandoned event stream never ends: do not try to drain it for reuse, close the connection at once.
+        handler.MaxResponseDrainSize = 0;
+        handler.ResponseDrainTimeout = TimeSpan.Zero;
+        return new HttpClient(handler) { BaseAddress = serverUrl, Timeout = Timeout.InfiniteTimeSpan };
+    }
 
     private static SocketsHttpHandler CreateSocketsHandler() => new()
     {
