@@ -77,7 +77,7 @@ public sealed partial class ShellExecutor(TimeSpan timeout, ILogger<ShellExecuto
                 throw;
             }
             Log.TimedOut(_logger, ctx.Task.Id, Timeout.TotalSeconds);
-            return TaskOutcome.Failed($"timed out after {Timeout}", tail.ToString());
+            return TaskOutcome.Failed($"timed out after {Timeout.TotalSeconds:0.###} s", tail.ToString());
         }
 
         var exitCode = process.ExitCode;
