@@ -205,7 +205,7 @@ internal sealed partial class TaskRun : IDisposable
         try
         {
             await _client.ReleaseAsync(TaskId, Interlocked.Read(ref _fencingToken), release.Status, release.Result,
-                release.Error, timeout.Token).ConfigureAwait(false);
+                release.Error, timeout.Token, requeue: release.Error == ShutdownError).ConfigureAwait(false);
             Log.Released(_logger, TaskId, release.Status, release.Error);
         }
         catch (LeaseLostException)

@@ -164,7 +164,7 @@ public static class WorkerCommand
         var items = SplitList(value, [',', Path.PathSeparator]);
         if (items.Count == 0) return [Path.GetFullPath(Environment.CurrentDirectory)];
         return [.. items
-            .Select(p => p == Shared.Contracts.Codebases.Global ? p : Path.TrimEndingDirectorySeparator(Path.GetFullPath(ExpandHome(p))))
+            .Select(p => p == Shared.Contracts.CodebaseIds.Global ? p : Path.TrimEndingDirectorySeparator(Path.GetFullPath(ExpandHome(p))))
             .Distinct(StringComparer.Ordinal)];
     }
 

@@ -11,7 +11,12 @@ namespace CodeTether.Api.Hosting;
 /// </summary>
 public static class Cli
 {
-    public static Task<int> RunAsync(string[] args) => Build().Parse(args).InvokeAsync();
+    /// <summary>
+    /// The hosts (server and worker) handle SIGTERM themselves and drain gracefully, so System.CommandLine must not
+    /// kill the process on its own schedule.
+    /// </summary>
+    public static Task<int> RunAsync(string[] args) =>
+        Build().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
     public static RootCommand Build()
     {
@@ -22,12 +27,10 @@ public static class Cli
         root.Action = serve.Action;
         root.Subcommands.Add(serve);
         root.Subcommands.Add(MigrateCommand());
-        foreach (var extra in ExtraCommands) root.Subcommands.Add(extra());
+        root.Subcommands.Add(CodeTether.Worker.WorkerCommand.Create());
+        root.Subcommands.Add(TaskCommands.Create());
         return root;
     }
-
-    /// <summary>Commands contributed by other parts (the worker, the task client).</summary>
-    public static readonly List<Func<Command>> ExtraCommands = [];
 
     static Command ServeCommand()
     {
@@ -37,6 +40,11 @@ public static class Cli
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parse, ct) =>
         {
+            if (parse.UnmatchedTokens.FirstOrDefault() is { } first && !first.StartsWith('-'))
+            {
+                await Console.Error.WriteLineAsync($"codetether: unknown command '{first}'. Try 'codetether --help'.");
+                return 1;
+            }
             var overrides = new Dictionary<string, string?>();
             if (parse.GetValue(port) is { } p)
                 overrides["urls"] = $"http://{parse.GetValue(host) ?? "127.0.0.1"}:{p}";

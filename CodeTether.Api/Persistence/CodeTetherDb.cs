@@ -7,6 +7,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CodeTether.Api.Persistence;
 
+using Worker = CodeTether.Api.Workers.Worker;
+
 /// <summary>
 /// The one tenant-scoped context. Every team-owned set carries a query filter on the current tenant;
 /// background jobs that span tenants say so with <c>IgnoreQueryFilters()</c>.

@@ -122,7 +122,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
 
     /// <summary>The worker is done: completed, failed or cancelled. Only the lease holder may say so.</summary>
     public async Task<LeaseResult> ReleaseAsync(string taskId, string workerId, long? fencingToken,
-        string status, string? result, string? error, CancellationToken ct)
+        string status, string? result, string? error, CancellationToken ct, bool requeue = false)
     {
         try
         {
@@ -133,6 +133,12 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                 if (task.LeaseOwner != workerId || !TaskStatuses.Leased.Contains(task.Status))
                     return new LeaseResult(LeaseOutcome.NotHolder, task);
                 if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                if (requeue && status == TaskStatuses.Failed)
+                {
+                    await RequeueAsync(task, c, $"worker {workerId} handed the task back: {error ?? "no reason given"}", ct);
+                    await WorkerLedger.FreeAsync(db, workerId, task.Id, countAs: null, ct, c);
+                    return new LeaseResult(LeaseOutcome.Ok, task);
+                }
                 var from = task.Status;
                 task.Status = status;
                 task.Result = result;
@@ -151,6 +157,35 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             db.ChangeTracker.Clear();
             return new LeaseResult(LeaseOutcome.NotHolder, null);
         }
+    }
+
+    /// <summary>
+    /// Back to the queue as a new attempt (routed if an eligible worker is online), or failed once the attempts are
+    /// spent. The caller has checked the lease; the event names the holder and the reason.
+    /// </summary>
+    async Task RequeueAsync(AgentTask task, Changes c, string reason, CancellationToken ct)
+    {
+        var from = task.Status;
+        var holder = task.LeaseOwner;
+        task.LeaseOwner = null;
+        task.LeaseExpiresAt = null;
+        task.UpdatedAt = c.Now;
+        if (task.Attempt >= task.MaxAttempts)
+        {
+            task.Status = TaskStatuses.Failed;
+            task.Error = $"{reason}; giving up after {task.Attempt} attempt(s)";
+            task.CompletedAt = c.Now;
+            c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error }, holder);
+            return;
+        }
+        task.Status = TaskStatuses.Submitted;
+        task.Attempt += 1;
+        task.ClaimedAt = task.StartedAt = null;
+        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason }, holder);
+        var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
+            .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
+        if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
+            TaskLifecycle.MarkRouted(task, c, "requeued");
     }
 
     /// <summary>
@@ -173,30 +208,8 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                     var task = await db.Tasks.IgnoreQueryFilters().FirstOrDefaultAsync(t => t.Id == e.Id, ct);
                     if (task is null || task.LeaseExpiresAt >= c.Now || !(task.Status is TaskStatuses.Claimed or TaskStatuses.Running))
                         return 0;
-                    var from = task.Status;
                     var holder = task.LeaseOwner!;
-                    task.LeaseOwner = null;
-                    task.LeaseExpiresAt = null;
-                    task.UpdatedAt = c.Now;
-                    var reason = $"lease of worker {holder} expired during attempt {task.Attempt}";
-                    if (task.Attempt >= task.MaxAttempts)
-                    {
-                        task.Status = TaskStatuses.Failed;
-                        task.Error = $"{reason}; giving up after {task.Attempt} attempt(s)";
-                        task.CompletedAt = c.Now;
-                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error }, holder);
-                    }
-                    else
-                    {
-                        task.Status = TaskStatuses.Submitted;
-                        task.Attempt += 1;
-                        task.ClaimedAt = task.StartedAt = null;
-                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason }, holder);
-                        var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
-                            .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
-                        if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
-                            TaskLifecycle.MarkRouted(task, c, "requeued after lease expiry");
-                    }
+                    await RequeueAsync(task, c, $"lease of worker {holder} expired during attempt {task.Attempt}", ct);
                     var w = await db.Workers.IgnoreQueryFilters().FirstOrDefaultAsync(x => x.TenantId == task.TenantId && x.Id == holder, ct);
                     if (w is not null && w.CurrentTaskId == task.Id)
                     {

@@ -4,6 +4,8 @@ using CodeTether.Shared.Contracts;
 
 namespace CodeTether.Api.Tasks;
 
+using Worker = CodeTether.Api.Workers.Worker;
+
 /// <summary>Which workers may take which task: codebase (or <c>global</c>), target worker, model and capabilities.</summary>
 public static class TaskRouting
 {

@@ -131,7 +131,7 @@ public static class WorkersEndpoints
         if (string.IsNullOrWhiteSpace(taskId)) return Problems.Invalid("task_id is required.");
         var status = body.Status ?? TaskStatuses.Completed;
         if (!TaskStatuses.Terminal.Contains(status)) return Problems.Invalid("status must be completed, failed or cancelled.");
-        var r = await leases.ReleaseAsync(taskId, workerId, body.FencingToken, status, body.Result, body.Error, ct);
+        var r = await leases.ReleaseAsync(taskId, workerId, body.FencingToken, status, body.Result, body.Error, ct, body.Requeue == true);
         return r.Outcome == TaskLeases.LeaseOutcome.Ok ? TypedResults.Ok(r.Task!.ToDto()) : LeaseProblem(r, taskId, workerId);
     }
 

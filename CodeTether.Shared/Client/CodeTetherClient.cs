@@ -391,10 +391,11 @@ public sealed partial class CodeTetherClient : IDisposable
 
     /// <summary>
     /// <c>POST /v1/worker/tasks/release</c>: hands the task back with its final <paramref name="status"/>
-    /// (<c>completed</c>, <c>failed</c> or <c>cancelled</c>). Throws <see cref="LeaseLostException"/> on 404 (not the holder).
+    /// (<c>completed</c>, <c>failed</c> or <c>cancelled</c>); <paramref name="requeue"/> with <c>failed</c> hands it back
+    /// for another attempt instead. Throws <see cref="LeaseLostException"/> on 404 (not the holder).
     /// </summary>
     public async Task ReleaseAsync(string taskId, long fencingToken, string status, string? result, string? error,
-        CancellationToken ct = default)
+        CancellationToken ct = default, bool requeue = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(taskId);
         ArgumentException.ThrowIfNullOrEmpty(status);
@@ -406,6 +407,7 @@ public sealed partial class CodeTetherClient : IDisposable
             Status = status,
             Result = result,
             Error = error,
+            Requeue = requeue ? true : null,
         };
         using var response = await SendAsync(HttpMethod.Post, "/v1/worker/tasks/release", body, ct).ConfigureAwait(false);
         await EnsureLeaseAsync(response, taskId, HttpStatusCode.NotFound, HttpStatusCode.NotFound, ct).ConfigureAwait(false);

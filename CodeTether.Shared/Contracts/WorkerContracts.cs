@@ -96,6 +96,11 @@ public sealed record ReleaseTaskRequest
     public string? Result { get; init; }
     public string? Error { get; init; }
     public long? FencingToken { get; init; }
+    /// <summary>
+    /// With <c>status: failed</c>: the worker could not finish (e.g. it is shutting down) and hands the task back;
+    /// the server requeues it as a new attempt while attempts remain.
+    /// </summary>
+    public bool? Requeue { get; init; }
 }
 
 public sealed record SessionSyncRequest

@@ -67,7 +67,7 @@ public sealed class TaskContext(
     /// </summary>
     public string? ResolveWorkingDirectory()
     {
-        var dirs = Codebases.Where(c => c != Shared.Contracts.Codebases.Global && Path.IsPathFullyQualified(c) && Directory.Exists(c)).ToList();
+        var dirs = Codebases.Where(c => c != Shared.Contracts.CodebaseIds.Global && Path.IsPathFullyQualified(c) && Directory.Exists(c)).ToList();
         var named = dirs.FirstOrDefault(d => string.Equals(
             Path.TrimEndingDirectorySeparator(d), Path.TrimEndingDirectorySeparator(Task.CodebaseId), StringComparison.Ordinal));
         return named ?? dirs.FirstOrDefault();

@@ -95,7 +95,7 @@ public sealed class ShellExecutorTests : IDisposable
     [Fact]
     public async Task Execute_WithoutACodebaseDirectory_Fails()
     {
-        var outcome = await RunAsync("true", codebases: [Codebases.Global]);
+        var outcome = await RunAsync("true", codebases: [CodebaseIds.Global]);
 
         Assert.Equal(TaskStatuses.Failed, outcome.Status);
         Assert.Contains("no codebase directory", outcome.Error, StringComparison.Ordinal);

@@ -138,7 +138,7 @@ public sealed class FakeCodeTetherServer : IAsyncDisposable
         Route("POST", "/v1/agent/tasks", "create", r =>
         {
             var body = r.Read<CreateTaskRequest>();
-            var task = NewTask("t-created", body.Prompt ?? "", body.CodebaseId ?? Codebases.Global) with
+            var task = NewTask("t-created", body.Prompt ?? "", body.CodebaseId ?? CodebaseIds.Global) with
             {
                 Title = body.Title ?? "untitled",
                 Status = TaskStatuses.Submitted,
