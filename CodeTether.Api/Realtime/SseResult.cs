@@ -17,13 +17,17 @@ public sealed class SseResult(IAsyncEnumerable<SseItem<string>> items) : IResult
         http.Response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await http.Response.Body.FlushAsync(http.RequestAborted);
+        // Streams never end by themselves: end them when the client leaves or the host stops (else shutdown hangs
+        // until its timeout). Clients reconnect with Last-Event-ID to this or another replica.
+        var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         try
         {
-            await SseFormatter.WriteAsync(items, http.Response.Body, http.RequestAborted);
+            await SseFormatter.WriteAsync(items, http.Response.Body, end.Token);
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (end.IsCancellationRequested)
         {
-            // The client went away: the normal end of a stream.
+            // The client went away or the host is stopping: the normal end of a stream.
         }
     }
 }
