@@ -73,7 +73,7 @@ public sealed class BenchHost : IAsyncDisposable
             }
             psi.Environment["DATABASE_URL"] = $"postgresql://postgres:postgres@127.0.0.1:5432/{pgName}";
         }
-        foreach (var (k, v) in extraEnv ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var (k, v) in ctx.HostEnv.Concat(extraEnv ?? new Dictionary<string, string>())) psi.Environment[k] = v;
 
         Directory.CreateDirectory(ctx.ResultsDir);
         var logPath = Path.Combine(ctx.ResultsDir, $"host-{label}.log");

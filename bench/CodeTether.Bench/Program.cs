@@ -9,7 +9,8 @@ dbOption.AcceptOnlyFromAmong("sqlite", "postgres", "both");
 var hostDll = new Option<string?>("--host-dll") { Description = "The host's dll (default: <repo>/CodeTether.Api/bin/Release/net10.0/codetether.dll)." };
 var results = new Option<string?>("--results") { Description = "Folder for the markdown results and host logs (default: <repo>/bench/results)." };
 var runsOption = new Option<int>("--runs") { Description = "Runs per figure (fresh host each); the report gives the median of runs.", DefaultValueFactory = _ => 2 };
-foreach (var o in new Option[] { dbOption, hostDll, results, runsOption }) { o.Recursive = true; root.Options.Add(o); }
+var hostEnv = new Option<string[]>("--host-env") { Description = "Extra KEY=VALUE environment for the host (repeatable), e.g. for EF command logging.", AllowMultipleArgumentsPerToken = false };
+foreach (var o in new Option[] { dbOption, hostDll, results, runsOption, hostEnv }) { o.Recursive = true; root.Options.Add(o); }
 
 BenchContext Context(ParseResult p)
 {
@@ -17,7 +18,8 @@ BenchContext Context(ParseResult p)
     var dll = p.GetValue(hostDll) ?? (repo is null ? null : Path.Combine(repo, "CodeTether.Api", "bin", "Release", "net10.0", "codetether.dll"))
         ?? throw new InvalidOperationException("Cannot find the repository (CodeTether.sln); pass --host-dll and --results.");
     var res = p.GetValue(results) ?? Path.Combine(repo ?? Directory.GetCurrentDirectory(), "bench", "results");
-    return new BenchContext(Path.GetFullPath(dll), Path.GetFullPath(res));
+    var env = (p.GetValue(hostEnv) ?? []).Select(e => e.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    return new BenchContext(Path.GetFullPath(dll), Path.GetFullPath(res), env);
 }
 
 IEnumerable<DbKind> Dbs(ParseResult p) => p.GetValue(dbOption) switch
