@@ -5,8 +5,10 @@ using System.Text;
 namespace CodeTether.Bench;
 
 /// <summary>Where things are, and what the machine looked like while a scenario ran.</summary>
-public sealed class BenchContext(string hostDll, string resultsDir, IReadOnlyDictionary<string, string>? hostEnv = null)
+public sealed class BenchContext(string hostDll, string resultsDir, IReadOnlyDictionary<string, string>? hostEnv = null,
+    IReadOnlyDictionary<string, string>? pgSettings = null)
 {
+    public IReadOnlyDictionary<string, string> PgSettings { get; } = pgSettings ?? new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> HostEnv { get; } = hostEnv ?? new Dictionary<string, string>();
     public string HostDll { get; } = hostDll;
     public string ResultsDir { get; } = resultsDir;

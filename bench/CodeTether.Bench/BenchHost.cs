@@ -68,8 +68,15 @@ public sealed class BenchHost : IAsyncDisposable
             await using (var conn = new NpgsqlConnection(PgServer))
             {
                 await conn.OpenAsync();
-                await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{pgName}\"", conn);
-                await cmd.ExecuteNonQueryAsync();
+                await using (var cmd = new NpgsqlCommand($"CREATE DATABASE \"{pgName}\"", conn))
+                    await cmd.ExecuteNonQueryAsync();
+                foreach (var (k, v) in ctx.PgSettings)
+                {
+                    if (!System.Text.RegularExpressions.Regex.IsMatch(k, "^[a-z_.]+$") || !System.Text.RegularExpressions.Regex.IsMatch(v, "^[A-Za-z0-9_.]+$"))
+                        throw new ArgumentException($"--pg-setting {k}={v}: only plain names and values");
+                    await using var set = new NpgsqlCommand($"ALTER DATABASE \"{pgName}\" SET {k} = '{v}'", conn);
+                    await set.ExecuteNonQueryAsync();
+                }
             }
             psi.Environment["DATABASE_URL"] = $"postgresql://postgres:postgres@127.0.0.1:5432/{pgName}";
         }

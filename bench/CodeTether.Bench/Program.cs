@@ -10,7 +10,8 @@ var hostDll = new Option<string?>("--host-dll") { Description = "The host's dll 
 var results = new Option<string?>("--results") { Description = "Folder for the markdown results and host logs (default: <repo>/bench/results)." };
 var runsOption = new Option<int>("--runs") { Description = "Runs per figure (fresh host each); the report gives the median of runs.", DefaultValueFactory = _ => 2 };
 var hostEnv = new Option<string[]>("--host-env") { Description = "Extra KEY=VALUE environment for the host (repeatable), e.g. for EF command logging.", AllowMultipleArgumentsPerToken = false };
-foreach (var o in new Option[] { dbOption, hostDll, results, runsOption, hostEnv }) { o.Recursive = true; root.Options.Add(o); }
+var pgSetting = new Option<string[]>("--pg-setting") { Description = "Diagnostics: KEY=VALUE set on the fresh PostgreSQL database (ALTER DATABASE ... SET), e.g. synchronous_commit=off." };
+foreach (var o in new Option[] { dbOption, hostDll, results, runsOption, hostEnv, pgSetting }) { o.Recursive = true; root.Options.Add(o); }
 
 BenchContext Context(ParseResult p)
 {
@@ -19,7 +20,8 @@ BenchContext Context(ParseResult p)
         ?? throw new InvalidOperationException("Cannot find the repository (CodeTether.sln); pass --host-dll and --results.");
     var res = p.GetValue(results) ?? Path.Combine(repo ?? Directory.GetCurrentDirectory(), "bench", "results");
     var env = (p.GetValue(hostEnv) ?? []).Select(e => e.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
-    return new BenchContext(Path.GetFullPath(dll), Path.GetFullPath(res), env);
+    var pg = (p.GetValue(pgSetting) ?? []).Select(e => e.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+    return new BenchContext(Path.GetFullPath(dll), Path.GetFullPath(res), env, pg);
 }
 
 IEnumerable<DbKind> Dbs(ParseResult p) => p.GetValue(dbOption) switch
