@@ -187,3 +187,38 @@ public sealed record ProcStatus(long RssKb, long HwmKb, int Threads)
 
     static long Kb(string line) => long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0]);
 }
+
+/// <summary>CPU time (utime+stime, ms) of a process, and of all PostgreSQL processes, from /proc.</summary>
+public static class CpuTime
+{
+    static readonly double MsPerTick = 1000.0 / 100; // USER_HZ is 100 on Linux
+
+    public static double OfPid(int pid)
+    {
+        try { return Parse(File.ReadAllText($"/proc/{pid}/stat")); }
+        catch (IOException) { return 0; }
+    }
+
+    public static double OfPostgres()
+    {
+        double sum = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (stat.Contains("(postgres)")) sum += Parse(stat);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return sum;
+    }
+
+    static double Parse(string stat)
+    {
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(f[11]) + long.Parse(f[12])) * MsPerTick; // fields 14 and 15 (utime, stime)
+    }
+}

@@ -21,7 +21,8 @@ public static class ClaimsScenario
         double CreatePerSec, double Seconds, long Wins, long Conflicts, long OtherErrors, long ReleaseErrors, long Lists,
         double ClaimsPerSec, double AttemptsPerSec, Dist WinRtt, Dist ConflictRtt, Dist ListRtt, Dist ReleaseRtt,
         double PerSecMin, double PerSecMedian, double PerSecMax,
-        int Unclaimed, int DoubleClaims, int Verified, int TimelineMismatches, string Snapshot);
+        int Unclaimed, int DoubleClaims, int Verified, int TimelineMismatches, string Snapshot,
+        double HostCpuMsPerWin, double PgCpuMsPerWin, double DriverCpuMsPerWin);
 
     public static async Task<string> RunAsync(BenchContext ctx, Options o)
     {
@@ -31,7 +32,7 @@ public static class ClaimsScenario
             Console.Error.WriteLine($"claims/{o.Db.ToString().ToLowerInvariant()}: run {i}/{o.Runs}");
             var r = await OneRunAsync(ctx, o, i);
             runs.Add(r);
-            Console.Error.WriteLine($"  {Stats.F(r.ClaimsPerSec)} claims/s, {r.Conflicts} 409s, double claims {r.DoubleClaims}, unclaimed {r.Unclaimed}, timeline mismatches {r.TimelineMismatches}");
+            Console.Error.WriteLine($"  {Stats.F(r.ClaimsPerSec)} claims/s, CPU ms/claim host {Stats.F(r.HostCpuMsPerWin, 2)} pg {Stats.F(r.PgCpuMsPerWin, 2)} driver {Stats.F(r.DriverCpuMsPerWin, 2)}, {r.Conflicts} 409s, double claims {r.DoubleClaims}, unclaimed {r.Unclaimed}, timeline mismatches {r.TimelineMismatches}");
         }
         return Report(o, runs);
     }
@@ -79,6 +80,9 @@ public static class ClaimsScenario
         // Open each client's connection before the clock starts.
         foreach (var c in clients) using (await c.GetAsync("/v1/health")) { }
 
+        var cpuHost0 = CpuTime.OfPid(host.Pid);
+        var cpuPg0 = CpuTime.OfPostgres();
+        var cpuMe0 = CpuTime.OfPid(Environment.ProcessId);
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(workerIds.Select((workerId, wi) => Task.Run(async () =>
         {
@@ -135,6 +139,9 @@ public static class ClaimsScenario
             }
         })));
         sw.Stop();
+        var cpuHost = CpuTime.OfPid(host.Pid) - cpuHost0;
+        var cpuPg = CpuTime.OfPostgres() - cpuPg0;
+        var cpuMe = CpuTime.OfPid(Environment.ProcessId) - cpuMe0;
         foreach (var c in clients) c.Dispose();
         var seconds = sw.Elapsed.TotalSeconds;
 
@@ -170,7 +177,8 @@ public static class ClaimsScenario
             wins / seconds, (wins + conflicts + other) / seconds,
             Dist.Of(winRtt), Dist.Of(conflictRtt), Dist.Of(listRtt), Dist.Of(releaseRtt),
             buckets.Count == 0 ? double.NaN : buckets.Min(), Stats.Median(buckets), buckets.Count == 0 ? double.NaN : buckets.Max(),
-            unclaimed, doubles, toVerify.Length, mismatches, snapshot);
+            unclaimed, doubles, toVerify.Length, mismatches, snapshot,
+            cpuHost / wins, o.Db == DbKind.Postgres ? cpuPg / wins : double.NaN, cpuMe / wins);
     }
 
     static string Report(Options o, List<RunResult> runs)
@@ -211,6 +219,18 @@ public static class ClaimsScenario
             sb.AppendLine(r.ConflictRtt.Row($"run {i + 1}: claim → 409"));
             sb.AppendLine(r.ReleaseRtt.Row($"run {i + 1}: release"));
             sb.AppendLine(r.ListRtt.Row($"run {i + 1}: list pending"));
+        }
+        sb.AppendLine();
+        sb.AppendLine("CPU time spent during the claim phase, per successful claim (includes its share of 409s, lists and the release; " +
+                      "independent of how busy the machine was, unlike claims/s):");
+        sb.AppendLine();
+        sb.AppendLine("| run | host CPU ms/claim | PostgreSQL CPU ms/claim (all postgres processes) | driver CPU ms/claim | ceiling on 2 cores, claims/s |");
+        sb.AppendLine("|---|---:|---:|---:|---:|");
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var r = runs[i];
+            var total = r.HostCpuMsPerWin + (double.IsNaN(r.PgCpuMsPerWin) ? 0 : r.PgCpuMsPerWin) + r.DriverCpuMsPerWin;
+            sb.AppendLine($"| {i + 1} | {Stats.F(r.HostCpuMsPerWin, 2)} | {Stats.F(r.PgCpuMsPerWin, 2)} | {Stats.F(r.DriverCpuMsPerWin, 2)} | {Stats.F(2000 / total, 0)} |");
         }
         sb.AppendLine();
         for (var i = 0; i < runs.Count; i++) sb.AppendLine($"- run {i + 1} machine: {runs[i].Snapshot}");
