@@ -12,11 +12,21 @@ public static class DatabaseConnection
             : DatabaseProvider.Postgres;
 
     /// <summary>Accepts <c>postgres://</c>/<c>postgresql://</c> URLs (with <c>?sslmode=</c>) and key=value strings.</summary>
-    public static string ToNpgsql(string value)
+    public static string ToNpgsql(string value) => Tune(Parse(value));
+
+    /// <summary>Statement auto-preparation and no reset round trip on pooled connections, unless the operator chose.</summary>
+    static string Tune(NpgsqlConnectionStringBuilder b)
+    {
+        if (!b.ContainsKey("Max Auto Prepare")) b.MaxAutoPrepare = 64;
+        if (!b.ContainsKey("No Reset On Close")) b.NoResetOnClose = true;
+        return b.ConnectionString;
+    }
+
+    static NpgsqlConnectionStringBuilder Parse(string value)
     {
         if (!value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
             !value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
-            return new NpgsqlConnectionStringBuilder(value).ConnectionString; // validates the key=value form
+            return new NpgsqlConnectionStringBuilder(value); // validates the key=value form
 
         var uri = new Uri(value);
         var b = new NpgsqlConnectionStringBuilder
@@ -41,7 +51,7 @@ public static class DatabaseConnection
             else
                 b[key] = val;
         }
-        return b.ConnectionString;
+        return b;
     }
 
     public static string Sqlite(string dataDir) => new SqliteConnectionStringBuilder

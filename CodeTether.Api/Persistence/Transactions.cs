@@ -6,12 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace CodeTether.Api.Persistence;
 
 /// <summary>
-/// Runs one write as one transaction, appends its task events in commit order, then publishes what changed.
-/// <para>
-/// Event ids must grow in commit order so that a stream resuming after id N can never miss an event that
-/// committed late. SQLite has one writer (a process-wide gate keeps writers from spinning on SQLITE_BUSY);
-/// on PostgreSQL the events of a tenant are inserted under a transaction-scoped advisory lock.
-/// </para>
+/// Runs one write as one transaction (its task events included), then publishes what changed. The database gives
+/// each event its commit-ordered position (see <see cref="TaskEvent.Position"/>). SQLite has one writer: a
+/// process-wide gate keeps writers from spinning on SQLITE_BUSY.
 /// </summary>
 public sealed class Transactions(CodeTetherDb db, WriteGate gate, IEventBus bus, TimeProvider clock)
 {
@@ -23,9 +20,6 @@ public sealed class Transactions(CodeTetherDb db, WriteGate gate, IEventBus bus,
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             result = await body(changes);
-            if (db.Database.IsNpgsql())
-                foreach (var tenant in changes.EventTenants) // sorted: two writers never wait on each other in opposite order
-                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"codetether.events:" + tenant}))", ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
@@ -45,7 +39,6 @@ public sealed class Changes(CodeTetherDb db, TimeProvider clock)
     readonly List<LiveEvent> _other = [];
 
     public DateTimeOffset Now { get; } = clock.GetUtcNow();
-    public IEnumerable<string> EventTenants => _taskEvents.Select(e => e.TenantId).Distinct().Order(StringComparer.Ordinal);
 
     public TaskEvent AddTaskEvent(AgentTask task, string type, object? data = null, string? workerId = null)
     {

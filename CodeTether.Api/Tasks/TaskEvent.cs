@@ -1,15 +1,20 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace CodeTether.Api.Tasks;
 
 /// <summary>
-/// Append-only log of everything that happens to a task. <see cref="Id"/> grows with commit order per tenant
-/// (see <see cref="TaskEventLog"/>), so it is the SSE event id every stream resumes from.
+/// Append-only log of everything that happens to a task. <see cref="Position"/> is assigned by the database as the
+/// writing transaction commits (a deferred trigger, under a per-tenant lock held only for that instant), so it grows
+/// in commit order: it is the SSE event id every stream resumes from, and a reader that has seen position N can never
+/// later find an N-1 committing behind it.
 /// </summary>
 public sealed class TaskEvent
 {
     public long Id { get; init; }
+    /// <summary>Commit-ordered position; null only inside the writing transaction.</summary>
+    public long? Position { get; init; }
     public required string TenantId { get; init; }
     public required string TaskId { get; init; }
     public required string CodebaseId { get; init; }
@@ -35,7 +40,9 @@ internal sealed class TaskEventConfiguration : IEntityTypeConfiguration<TaskEven
         b.Property(e => e.Type).HasMaxLength(32);
         b.Property(e => e.Status).HasMaxLength(32);
         b.Property(e => e.WorkerId).HasMaxLength(200);
-        b.HasIndex(e => new { e.TaskId, e.Id });
-        b.HasIndex(e => new { e.TenantId, e.CodebaseId, e.Id });
+        b.Property(e => e.Position).Metadata.SetBeforeSaveBehavior(PropertySaveBehavior.Ignore);
+        b.Property(e => e.Position).Metadata.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
+        b.HasIndex(e => new { e.TaskId, e.Position });
+        b.HasIndex(e => new { e.TenantId, e.CodebaseId, e.Position });
     }
 }

@@ -13,8 +13,8 @@ namespace CodeTether.Api.Tasks;
 
 /// <summary>
 /// SSE of task events for one task or one codebase. Resumes after <c>Last-Event-ID</c> by reading the database;
-/// live events only wake the reader, which always reads what committed after the last id it sent. Event ids grow
-/// in commit order (<see cref="Transactions"/>), so there are no gaps and no duplicates.
+/// live events only wake the reader, which always reads what committed after the last position it sent. Positions
+/// grow in commit order (<see cref="TaskEvent.Position"/>), so there are no gaps and no duplicates.
 /// </summary>
 public sealed class TaskEventStream(IEventBus bus, IServiceScopeFactory scopes, IOptions<Workers.WorkerOptions> options, TimeProvider clock)
 {
@@ -58,9 +58,9 @@ public sealed class TaskEventStream(IEventBus bus, IServiceScopeFactory scopes, 
         scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenantId;
         var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
         Expression<Func<TaskEvent, bool>> filter = taskId is not null
-            ? e => e.TaskId == taskId && e.Id > after
-            : e => e.CodebaseId == codebaseId && e.Id > after;
-        var rows = await db.TaskEvents.AsNoTracking().Where(filter).OrderBy(e => e.Id).Take(PageSize).ToListAsync(ct);
+            ? e => e.TaskId == taskId && e.Position > after
+            : e => e.CodebaseId == codebaseId && e.Position > after;
+        var rows = await db.TaskEvents.AsNoTracking().Where(filter).OrderBy(e => e.Position).Take(PageSize).ToListAsync(ct);
         return rows.Select(r => r.ToDto()).ToList();
     }
 

@@ -29,7 +29,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                 if (task.LeaseOwner == workerId && TaskStatuses.Leased.Contains(task.Status))
                     return new ClaimResult(ClaimOutcome.AlreadyHeld, task);
                 if (!TaskStatuses.Claimable.Contains(task.Status)) return new ClaimResult(ClaimOutcome.Taken, task);
-                var worker = await db.Workers.AsNoTracking().FirstOrDefaultAsync(w => w.Id == workerId, ct);
+                var worker = await db.Workers.FirstOrDefaultAsync(w => w.Id == workerId, ct);
                 if (worker is null || !TaskRouting.IsEligible(WorkerProfile.Of(worker), task))
                     return new ClaimResult(ClaimOutcome.NotEligible, task);
 
@@ -40,7 +40,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                 task.FencingToken += 1;
                 task.ClaimedAt = task.UpdatedAt = c.Now;
                 c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Claimed, fencing_token = task.FencingToken });
-                await WorkerLedger.TakeAsync(db, c, workerId, task.Id, ct);
+                WorkerLedger.Take(c, worker, task.Id);
                 return new ClaimResult(ClaimOutcome.Claimed, task);
             }, ct);
         }

@@ -35,9 +35,10 @@ public static class TaskMappings
         CompletedAt = t.CompletedAt,
     };
 
+    /// <summary>The DTO's id is the commit-ordered position (0 on a live event published before it was read back).</summary>
     public static TaskEventDto ToDto(this TaskEvent e) => new()
     {
-        Id = e.Id,
+        Id = e.Position ?? 0,
         TaskId = e.TaskId,
         CodebaseId = e.CodebaseId,
         Type = e.Type,

@@ -94,7 +94,7 @@ public static class TasksEndpoints
         if (task is null) return Problems.NotFound("Task", taskId);
         var timeline = await db.TaskEvents.AsNoTracking()
             .Where(e => e.TaskId == taskId && e.Type == Shared.Events.TaskEventTypes.Status)
-            .OrderBy(e => e.Id).ToListAsync(ct);
+            .OrderBy(e => e.Position).ToListAsync(ct);
         return TypedResults.Ok(new TaskDetailDto { Task = task.ToDto(), Timeline = timeline.Select(e => e.ToDto()).ToList() });
     }
 

@@ -8,10 +8,8 @@ namespace CodeTether.Api.Workers;
 /// <summary>Keeps a worker's current task, busy flag and counters in step with its leases.</summary>
 internal static class WorkerLedger
 {
-    public static async Task TakeAsync(CodeTetherDb db, Changes c, string workerId, string taskId, CancellationToken ct)
+    public static void Take(Changes c, Worker w, string taskId)
     {
-        var w = await db.Workers.FirstOrDefaultAsync(x => x.Id == workerId, ct);
-        if (w is null) return;
         w.CurrentTaskId = taskId;
         w.Status = WorkerStatuses.Busy;
         w.LastHeartbeatAt = c.Now;

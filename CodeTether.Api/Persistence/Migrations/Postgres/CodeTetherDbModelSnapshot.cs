@@ -387,6 +387,10 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("data");
 
+                    b.Property<long?>("Position")
+                        .HasColumnType("bigint")
+                        .HasColumnName("position");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -419,11 +423,11 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_task_events");
 
-                    b.HasIndex("TaskId", "Id")
-                        .HasDatabaseName("ix_task_events_task_id_id");
+                    b.HasIndex("TaskId", "Position")
+                        .HasDatabaseName("ix_task_events_task_id_position");
 
-                    b.HasIndex("TenantId", "CodebaseId", "Id")
-                        .HasDatabaseName("ix_task_events_tenant_id_codebase_id_id");
+                    b.HasIndex("TenantId", "CodebaseId", "Position")
+                        .HasDatabaseName("ix_task_events_tenant_id_codebase_id_position");
 
                     b.ToTable("task_events", (string)null);
                 });

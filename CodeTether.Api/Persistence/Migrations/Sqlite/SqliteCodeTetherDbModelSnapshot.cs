@@ -378,6 +378,10 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("data");
 
+                    b.Property<long?>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -410,11 +414,11 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_task_events");
 
-                    b.HasIndex("TaskId", "Id")
-                        .HasDatabaseName("ix_task_events_task_id_id");
+                    b.HasIndex("TaskId", "Position")
+                        .HasDatabaseName("ix_task_events_task_id_position");
 
-                    b.HasIndex("TenantId", "CodebaseId", "Id")
-                        .HasDatabaseName("ix_task_events_tenant_id_codebase_id_id");
+                    b.HasIndex("TenantId", "CodebaseId", "Position")
+                        .HasDatabaseName("ix_task_events_tenant_id_codebase_id_position");
 
                     b.ToTable("task_events", (string)null);
                 });
