@@ -73,7 +73,9 @@ public static class TasksEndpoints
         var q = db.Tasks.AsNoTracking();
         var codebase = codebase_id ?? workspace_id;
         if (codebase is not null) q = q.Where(t => t.CodebaseId == codebase);
-        if (worker_id is not null) q = q.Where(t => t.WorkerId == worker_id);
+        // For the polling fallback (status=pending) worker_id names the asker (WorkerIdentity), not a holder to filter on:
+        // pending tasks have no holder, so filtering would hide every task from a seed worker that polls with ?worker_id=.
+        if (worker_id is not null && status != TaskStatuses.Pending) q = q.Where(t => t.WorkerId == worker_id);
         if (status == TaskStatuses.Pending) q = q.Where(t => t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Routed);
         else if (status is not null) q = q.Where(t => t.Status == status);
         if (cursor is not null) q = q.Where(t => string.Compare(t.Id, cursor) < 0); // ids are time-ordered (UUIDv7)
