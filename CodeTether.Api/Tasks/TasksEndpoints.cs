@@ -6,6 +6,7 @@ using CodeTether.Api.Realtime;
 using CodeTether.Api.Workers;
 using CodeTether.Shared.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -101,14 +102,11 @@ public static class TasksEndpoints
     }
 
     static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> Cancel(
-        string taskId, HttpRequest req, TaskLifecycle lifecycle, CancellationToken ct)
+        string taskId, [FromBody] CancelTaskRequest? body, TaskLifecycle lifecycle, CancellationToken ct)
     {
-        string? reason = null;
-        if (req.ContentLength > 0 || req.Headers.TransferEncoding.Count > 0)
-        {
-            try { reason = (await req.ReadFromJsonAsync<CancelTaskRequest>(ct))?.Reason; }
-            catch (System.Text.Json.JsonException) { return Problems.Invalid("The body must be JSON: {\"reason\": \"...\"}."); }
-        }
+        // The body is optional; binding it (rather than reading it by hand) gives malformed JSON a 400 and a
+        // non-JSON content type a 415 instead of an unhandled exception.
+        var reason = body?.Reason;
         if (reason is { Length: > 2000 }) return Problems.Invalid("reason must be at most 2000 characters.");
         var (outcome, task) = await lifecycle.CancelAsync(taskId, reason, ct);
         return outcome switch
