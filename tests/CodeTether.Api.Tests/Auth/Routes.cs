@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CodeTether.Api.Tests.Auth;
 
 /// <summary>One mapped route as a client can call it: method, a concrete path, and what it requires.</summary>
-public sealed record RouteCase(string Method, string Path, string Pattern, Permission? Permission, bool Anonymous)
+public sealed record RouteCase(string Method, string Path, string Pattern, Permission? Permission, bool Anonymous, bool AcceptsBody = false)
 {
     public override string ToString() => $"{Method} {Pattern}";
 
@@ -20,7 +20,7 @@ public sealed record RouteCase(string Method, string Path, string Pattern, Permi
         endpoints.OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => new RouteCase(
                 m, Concrete(e.RoutePattern), e.RoutePattern.RawText ?? "", e.Metadata.GetMetadata<RequiredPermission>()?.Permission,
-                e.Metadata.GetMetadata<IAllowAnonymous>() is not null)))
+                e.Metadata.GetMetadata<IAllowAnonymous>() is not null, e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is not null)))
             .ToList();
 
     static string Concrete(RoutePattern p) =>
