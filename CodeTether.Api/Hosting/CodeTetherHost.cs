@@ -38,7 +38,9 @@ public static class CodeTetherHost
         var hosting = builder.Configuration.GetSection(HostingOptions.Section).Get<HostingOptions>() ?? new HostingOptions();
         Directory.CreateDirectory(hosting.DataDir);
         builder.Services.AddOptions<HostingOptions>().BindConfiguration(HostingOptions.Section);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize ??= 4 * 1024 * 1024);
+        // Kestrel's own default is ~28.6 MB (never null), so `??=` would not apply: set 4 MB unless configured explicitly.
+        if (builder.Configuration["Kestrel:Limits:MaxRequestBodySize"] is null)
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 4 * 1024 * 1024);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();

@@ -34,7 +34,7 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
     public void Configure(EntityTypeBuilder<Session> b)
     {
         b.ToTable("sessions");
-        b.HasKey(s => s.Id);
+        b.HasKey(s => new { s.TenantId, s.Id }); // ids are chosen by workers: unique per tenant, not globally
         b.Property(s => s.Id).HasMaxLength(200);
         b.Property(s => s.TenantId).HasMaxLength(64);
         b.Property(s => s.CodebaseId).HasMaxLength(64);
@@ -51,7 +51,7 @@ internal sealed class SessionMessageConfiguration : IEntityTypeConfiguration<Ses
     public void Configure(EntityTypeBuilder<SessionMessage> b)
     {
         b.ToTable("session_messages");
-        b.HasKey(m => new { m.SessionId, m.Id });
+        b.HasKey(m => new { m.TenantId, m.SessionId, m.Id });
         b.Property(m => m.Id).HasMaxLength(200);
         b.Property(m => m.SessionId).HasMaxLength(200);
         b.Property(m => m.TenantId).HasMaxLength(64);

@@ -6,6 +6,7 @@ using CodeTether.Api.Realtime;
 using CodeTether.Api.Workers;
 using CodeTether.Shared.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -73,7 +74,9 @@ public static class TasksEndpoints
         var q = db.Tasks.AsNoTracking();
         var codebase = codebase_id ?? workspace_id;
         if (codebase is not null) q = q.Where(t => t.CodebaseId == codebase);
-        if (worker_id is not null) q = q.Where(t => t.WorkerId == worker_id);
+        // For the polling fallback (status=pending) worker_id names the asker (WorkerIdentity), not a holder to filter on:
+        // pending tasks have no holder, so filtering would hide every task from a seed worker that polls with ?worker_id=.
+        if (worker_id is not null && status != TaskStatuses.Pending) q = q.Where(t => t.WorkerId == worker_id);
         if (status == TaskStatuses.Pending) q = q.Where(t => t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Routed);
         else if (status is not null) q = q.Where(t => t.Status == status);
         if (cursor is not null) q = q.Where(t => string.Compare(t.Id, cursor) < 0); // ids are time-ordered (UUIDv7)
@@ -99,14 +102,11 @@ public static class TasksEndpoints
     }
 
     static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> Cancel(
-        string taskId, HttpRequest req, TaskLifecycle lifecycle, CancellationToken ct)
+        string taskId, [FromBody] CancelTaskRequest? body, TaskLifecycle lifecycle, CancellationToken ct)
     {
-        string? reason = null;
-        if (req.ContentLength > 0 || req.Headers.TransferEncoding.Count > 0)
-        {
-            try { reason = (await req.ReadFromJsonAsync<CancelTaskRequest>(ct))?.Reason; }
-            catch (System.Text.Json.JsonException) { return Problems.Invalid("The body must be JSON: {\"reason\": \"...\"}."); }
-        }
+        // The body is optional; binding it (rather than reading it by hand) gives malformed JSON a 400 and a
+        // non-JSON content type a 415 instead of an unhandled exception.
+        var reason = body?.Reason;
         if (reason is { Length: > 2000 }) return Problems.Invalid("reason must be at most 2000 characters.");
         var (outcome, task) = await lifecycle.CancelAsync(taskId, reason, ct);
         return outcome switch

@@ -12,10 +12,36 @@ public static class Protocol
     public static JsonSerializerOptions Json => CodeTetherJson.Options;
 
     public static async Task<T> ReadAsync<T>(this HttpResponseMessage res) =>
-        (await res.Content.ReadFromJsonAsync<T>(Json))!;
+        (await res.Content.ReadFromJsonAsync<T>(Json, Ct))!;
 
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient http, string path, object body) =>
-        http.PostAsJsonAsync(path, body, Json);
+        http.PostAsJsonAsync(path, body, Json, Ct);
+
+    /// <summary>The running test's token: requests stop when the test is cancelled.</summary>
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static Task<HttpResponseMessage> Get(this HttpClient http, string path) => http.GetAsync(path, Ct);
+
+    public static Task<HttpResponseMessage> Get(this HttpClient http, Uri path) => http.GetAsync(path, Ct);
+
+    public static Task<HttpResponseMessage> Post(this HttpClient http, string path, HttpContent? content = null) =>
+        http.PostAsync(path, content, Ct);
+
+    /// <summary>Posts raw text as-is (malformed JSON, wrong types) with the given content type.</summary>
+    public static Task<HttpResponseMessage> PostRaw(this HttpClient http, string path, string body, string contentType = "application/json") =>
+        http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, contentType), Ct);
+
+    public static Task<HttpResponseMessage> Patch(this HttpClient http, string path, object body) =>
+        http.PatchAsync(path, JsonContent.Create(body, options: Json), Ct);
+
+    public static Task<HttpResponseMessage> PatchRaw(this HttpClient http, string path, string body) =>
+        http.PatchAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
+
+    public static Task<HttpResponseMessage> Delete(this HttpClient http, string path) => http.DeleteAsync(path, Ct);
+
+    public static Task<HttpResponseMessage> SendRequest(this HttpClient http, HttpRequestMessage request) => http.SendAsync(request, Ct);
+
+    public static Task<string> BodyAsync(this HttpResponseMessage res) => res.Content.ReadAsStringAsync(Ct);
 
     public static async Task<CodebaseDto> CreateCodebaseAsync(this HttpClient http, string? path = null, string name = "demo")
     {

@@ -96,6 +96,11 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("CodeTether.Api.Sessions.Session", b =>
                 {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
                     b.Property<string>("Id")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -121,12 +126,6 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("task_id");
 
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("tenant_id");
-
                     b.Property<string>("Title")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
@@ -141,7 +140,7 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(200)")
                         .HasColumnName("worker_id");
 
-                    b.HasKey("Id")
+                    b.HasKey("TenantId", "Id")
                         .HasName("pk_sessions");
 
                     b.HasIndex("TenantId", "CodebaseId", "UpdatedAt")
@@ -152,6 +151,11 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("CodeTether.Api.Sessions.SessionMessage", b =>
                 {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("tenant_id");
+
                     b.Property<string>("SessionId")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -184,13 +188,7 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("seq");
 
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("tenant_id");
-
-                    b.HasKey("SessionId", "Id")
+                    b.HasKey("TenantId", "SessionId", "Id")
                         .HasName("pk_session_messages");
 
                     b.HasIndex("SessionId", "Seq")

@@ -89,6 +89,11 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("CodeTether.Api.Sessions.Session", b =>
                 {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
                     b.Property<string>("Id")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
@@ -114,12 +119,6 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("task_id");
 
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("tenant_id");
-
                     b.Property<string>("Title")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT")
@@ -134,7 +133,7 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("worker_id");
 
-                    b.HasKey("Id")
+                    b.HasKey("TenantId", "Id")
                         .HasName("pk_sessions");
 
                     b.HasIndex("TenantId", "CodebaseId", "UpdatedAt")
@@ -145,6 +144,11 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("CodeTether.Api.Sessions.SessionMessage", b =>
                 {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
                     b.Property<string>("SessionId")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
@@ -177,13 +181,7 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("seq");
 
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("tenant_id");
-
-                    b.HasKey("SessionId", "Id")
+                    b.HasKey("TenantId", "SessionId", "Id")
                         .HasName("pk_session_messages");
 
                     b.HasIndex("SessionId", "Seq")
