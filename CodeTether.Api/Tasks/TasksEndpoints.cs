@@ -79,16 +79,35 @@ public static class TasksEndpoints
         if (worker_id is not null && status != TaskStatuses.Pending) q = q.Where(t => t.WorkerId == worker_id);
         if (status == TaskStatuses.Pending) q = q.Where(t => t.Status == TaskStatuses.Submitted || t.Status == TaskStatuses.Routed);
         else if (status is not null) q = q.Where(t => t.Status == status);
-        if (cursor is not null) q = q.Where(t => string.Compare(t.Id, cursor) < 0); // ids are time-ordered (UUIDv7)
-        var rows = await q.OrderByDescending(t => t.Id).Take(take + 1).ToListAsync(ct);
+        if (cursor is not null)
+        {
+            // Keyset paging, newest first: (created_at, id) of the last task of the previous page.
+            if (!TryParseCursor(cursor, out var at, out var afterId)) return Problems.Invalid("cursor is not one this API returned.");
+            q = q.Where(t => t.CreatedAt < at || (t.CreatedAt == at && string.Compare(t.Id, afterId) < 0));
+        }
+        var rows = await q.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id).Take(take + 1).ToListAsync(ct);
+        var next = rows.Count > take ? Cursor(rows[take - 1]) : null;
+        rows = rows.Take(take).ToList();
 
         // The polling fallback: a worker asking for pending work sees only what it may claim.
         if (status == TaskStatuses.Pending && WorkerIdentity.Resolve(req, null) is { } asker &&
             await db.Workers.AsNoTracking().FirstOrDefaultAsync(w => w.Id == asker, ct) is { } worker)
             rows = rows.Where(t => TaskRouting.IsEligible(WorkerProfile.Of(worker), t)).ToList();
 
-        var next = rows.Count > take ? rows[take - 1].Id : null;
-        return TypedResults.Ok(new TaskPage(rows.Take(take).Select(t => t.ToDto()).ToList(), next));
+        return TypedResults.Ok(new TaskPage(rows.Select(t => t.ToDto()).ToList(), next));
+    }
+
+    static string Cursor(AgentTask t) => $"{t.CreatedAt.UtcTicks}.{t.Id}";
+
+    static bool TryParseCursor(string cursor, out DateTimeOffset at, out string id)
+    {
+        at = default;
+        id = "";
+        var dot = cursor.IndexOf('.');
+        if (dot <= 0 || !long.TryParse(cursor.AsSpan(0, dot), out var ticks) || ticks < 0 || ticks > DateTimeOffset.MaxValue.UtcTicks) return false;
+        at = new DateTimeOffset(ticks, TimeSpan.Zero);
+        id = cursor[(dot + 1)..];
+        return id.Length is > 0 and <= 64;
     }
 
     static async Task<Results<Ok<TaskDetailDto>, ProblemHttpResult>> Get(string taskId, CodeTetherDb db, CancellationToken ct)

@@ -160,6 +160,27 @@ public sealed class TasksApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_PagingOverTasksCreatedConcurrently_ReturnsEachOnceInCreationOrder()
+    {
+        // Many tasks share a millisecond here: paging must not depend on ids being ordered within one.
+        var created = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => CreateAsync(new { prompt = $"burst {i}" })));
+
+        var seen = new List<TaskDto>();
+        string? cursor = null;
+        do
+        {
+            var page = await ListAsync("?limit=7" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"));
+            seen.AddRange(page.Tasks);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+
+        Assert.Equal(created.Select(t => t.Id).Order(), seen.Select(t => t.Id).Order());
+        Assert.Equal(seen.Count, seen.Select(t => t.Id).Distinct().Count());
+        Assert.Equal(seen.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id, StringComparer.Ordinal).Select(t => t.Id),
+            seen.Select(t => t.Id));
+    }
+
+    [Fact]
     public async Task List_LastPageExactlyFull_HasNoNextCursor()
     {
         for (var i = 0; i < 2; i++) await CreateAsync(new { prompt = $"task {i}" });
