@@ -12,6 +12,13 @@ namespace CodeTether.Api.Persistence;
 /// committed late. SQLite has one writer (a process-wide gate keeps writers from spinning on SQLITE_BUSY);
 /// on PostgreSQL the events of a tenant are inserted under a transaction-scoped advisory lock.
 /// </para>
+/// <para>
+/// On PostgreSQL that lock is taken for the unit of work's tenant <em>before</em> the body reads anything, so the
+/// writes of one tenant are serial like on SQLite: a body that reads a row and writes back a value computed from it
+/// (a worker's counters, busy flag, current task) never loses an update to a concurrent writer. Tasks are also
+/// guarded by concurrency tokens; worker rows are not. Other tenants a body touches (the reaper) are locked after
+/// it, in order.
+/// </para>
 /// </summary>
 public sealed class Transactions(CodeTetherDb db, WriteGate gate, IEventBus bus, TimeProvider clock)
 {
@@ -22,10 +29,13 @@ public sealed class Transactions(CodeTetherDb db, WriteGate gate, IEventBus bus,
         using (await gate.EnterAsync(ct))
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var npgsql = db.Database.IsNpgsql();
+            var own = db.TenantId;
+            if (npgsql) await LockTenantAsync(own, ct);
             result = await body(changes);
-            if (db.Database.IsNpgsql())
-                foreach (var tenant in changes.EventTenants) // sorted: two writers never wait on each other in opposite order
-                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"codetether.events:" + tenant}))", ct);
+            if (npgsql)
+                foreach (var tenant in changes.EventTenants.Where(t => t != own)) // sorted: no two writers wait on each other in opposite order
+                    await LockTenantAsync(tenant, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
@@ -33,6 +43,9 @@ public sealed class Transactions(CodeTetherDb db, WriteGate gate, IEventBus bus,
             await bus.PublishAsync(e, ct);
         return result;
     }
+
+    Task LockTenantAsync(string tenant, CancellationToken ct) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"codetether.events:" + tenant}))", ct);
 
     public Task RunAsync(Func<Changes, Task> body, CancellationToken ct) =>
         RunAsync<bool>(async c => { await body(c); return true; }, ct);

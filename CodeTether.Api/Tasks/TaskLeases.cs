@@ -12,7 +12,7 @@ namespace CodeTether.Api.Tasks;
 /// Claims, lease renewal, completion and lease expiry. Races are settled by one conditional UPDATE: <c>status</c>
 /// and <c>fencing_token</c> are concurrency tokens, so a write based on a stale read affects no row and loses.
 /// </summary>
-public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOptions> options)
+public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantContext tenant, IOptions<TaskOptions> options)
 {
     public enum ClaimOutcome { Claimed, AlreadyHeld, NotFound, Taken, NotEligible }
 
@@ -163,9 +163,11 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             .Where(t => (t.Status == TaskStatuses.Claimed || t.Status == TaskStatuses.Running) && t.LeaseExpiresAt < now)
             .OrderBy(t => t.LeaseExpiresAt).Select(t => new { t.Id, t.TenantId }).Take(500).ToListAsync(ct);
         var touched = 0;
+        var scopeTenant = tenant.TenantId;
         foreach (var e in expired)
         {
             db.ChangeTracker.Clear();
+            tenant.TenantId = e.TenantId; // the unit of work is that tenant's: its write lock, its rows
             try
             {
                 touched += await tx.RunAsync(async c =>
@@ -213,6 +215,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             }
         }
         db.ChangeTracker.Clear();
+        tenant.TenantId = scopeTenant;
         return touched;
     }
 }
