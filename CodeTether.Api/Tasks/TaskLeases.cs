@@ -20,6 +20,14 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
 
     public async Task<ClaimResult> ClaimAsync(string taskId, string workerId, CancellationToken ct)
     {
+        // Most losers of a race arrive after the winner committed: answer them from a plain read, without
+        // queueing for the write lock. A task that is not claimable now was taken before this claim; the
+        // conditional update below still settles every claim that does get through.
+        var seen = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId)
+            .Select(t => new { t.Status, t.LeaseOwner }).FirstOrDefaultAsync(ct);
+        if (seen is null) return new ClaimResult(ClaimOutcome.NotFound, null);
+        if (!TaskStatuses.Claimable.Contains(seen.Status) && !(seen.LeaseOwner == workerId && TaskStatuses.Leased.Contains(seen.Status)))
+            return new ClaimResult(ClaimOutcome.Taken, null);
         try
         {
             return await tx.RunAsync(async c =>
