@@ -194,14 +194,14 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
                         task.Status = TaskStatuses.Failed;
                         task.Error = $"{reason}; giving up after {task.Attempt} attempt(s)";
                         task.CompletedAt = c.Now;
-                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error }, holder);
+                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error, code = "attempts_exhausted" }, holder);
                     }
                     else
                     {
                         task.Status = TaskStatuses.Submitted;
                         task.Attempt += 1;
                         task.ClaimedAt = task.StartedAt = null;
-                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason }, holder);
+                        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason, code = "lease_expired" }, holder);
                         var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
                             .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
                         if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
