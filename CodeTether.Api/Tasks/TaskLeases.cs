@@ -63,7 +63,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
         }
     }
 
-    public enum LeaseOutcome { Ok, NotFound, NotHolder, Stale }
+    public enum LeaseOutcome { Ok, NotFound, NotHolder, Stale, CancelledMeanwhile }
 
     public sealed record LeaseResult(LeaseOutcome Outcome, AgentTask? Task);
 
@@ -128,7 +128,12 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
         }
     }
 
-    /// <summary>The worker is done: completed, failed or cancelled. Only the lease holder may say so.</summary>
+    /// <summary>
+    /// The worker is done: completed, failed or cancelled. Only the lease holder may say so, with one exception:
+    /// the worker that held a task when it was cancelled is told so on its stream and answers with a release as
+    /// <c>cancelled</c>; that acknowledgement is accepted (<see cref="LeaseOutcome.Ok"/>) and changes nothing. Any
+    /// other result it reports is refused with <see cref="LeaseOutcome.CancelledMeanwhile"/>.
+    /// </summary>
     public async Task<LeaseResult> ReleaseAsync(string taskId, string workerId, long? fencingToken,
         string status, string? result, string? error, CancellationToken ct)
     {
@@ -138,6 +143,11 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
             {
                 var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
                 if (task is null) return new LeaseResult(LeaseOutcome.NotFound, null);
+                if (task.Status == TaskStatuses.Cancelled && task.LeaseOwner is null && task.WorkerId == workerId)
+                {
+                    if (fencingToken is { } token && token != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                    return new LeaseResult(status == TaskStatuses.Cancelled ? LeaseOutcome.Ok : LeaseOutcome.CancelledMeanwhile, task);
+                }
                 if (task.LeaseOwner != workerId || !TaskStatuses.Leased.Contains(task.Status))
                     return new LeaseResult(LeaseOutcome.NotHolder, task);
                 if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);

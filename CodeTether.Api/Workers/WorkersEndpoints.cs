@@ -143,6 +143,7 @@ public static class WorkersEndpoints
     static ProblemHttpResult LeaseProblem(TaskLeases.LeaseResult r, string taskId, string workerId) => r.Outcome switch
     {
         TaskLeases.LeaseOutcome.Stale => Problems.StaleLease(taskId),
+        TaskLeases.LeaseOutcome.CancelledMeanwhile => Problems.InvalidState(taskId, TaskStatuses.Cancelled, "completed or failed (release it as cancelled)"),
         TaskLeases.LeaseOutcome.NotFound => Problems.NotFound("Task", taskId),
         _ => Problems.NotHolder(taskId, workerId),
     };
