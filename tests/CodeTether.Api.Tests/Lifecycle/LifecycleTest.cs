@@ -43,7 +43,7 @@ public abstract class LifecycleTest(DbKind kind) : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var h in _hosts) await h.DisposeAsync();
+        foreach (var h in Enumerable.Reverse(_hosts)) await h.DisposeAsync(); // a restarted host before the one owning the database
     }
 }
 
