@@ -64,6 +64,7 @@ internal sealed class AgentTaskConfiguration : IEntityTypeConfiguration<AgentTas
         b.HasIndex(t => new { t.TenantId, t.Status, t.Priority, t.CreatedAt });
         b.HasIndex(t => new { t.TenantId, t.CodebaseId, t.CreatedAt });
         b.HasIndex(t => new { t.Status, t.LeaseExpiresAt });
-        b.HasIndex(t => new { t.TenantId, t.WorkerId });
+        b.HasIndex(t => new { t.TenantId, t.WorkerId, t.Status });
+        b.HasIndex(t => new { t.TenantId, t.LeaseOwner });
     }
 }

@@ -29,6 +29,10 @@ public sealed class TaskEventStream(IEventBus bus, IServiceScopeFactory scopes, 
         var endAfterTerminal = taskId is not null;
         while (!ct.IsCancellationRequested)
         {
+            // Terminal status first, page second: the terminal event commits with the status, so a page read after
+            // seeing it holds it. (The other order could see the task finish between the two reads and end the
+            // stream without its last event; and it kept a finished task's stream open until the next heartbeat.)
+            var terminal = endAfterTerminal && await IsTerminalAsync(tenantId, taskId!, ct);
             var page = await ReadPageAsync(tenantId, taskId, codebaseId, last, ct);
             foreach (var e in page)
             {
@@ -36,7 +40,7 @@ public sealed class TaskEventStream(IEventBus bus, IServiceScopeFactory scopes, 
                 yield return SseItems.Json(e.Type, e, e.Id);
             }
             if (page.Count == PageSize) continue;
-            if (endAfterTerminal && await IsTerminalAsync(tenantId, taskId!, ct) && page.Count == 0) yield break;
+            if (terminal) yield break;
 
             // Wait for news (or a heartbeat tick), then drain the wake-ups: the next read fetches them all.
             var woke = false;

@@ -12,7 +12,7 @@ namespace CodeTether.Api.Tasks;
 /// Claims, lease renewal, completion and lease expiry. Races are settled by one conditional UPDATE: <c>status</c>
 /// and <c>fencing_token</c> are concurrency tokens, so a write based on a stale read affects no row and loses.
 /// </summary>
-public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOptions> options)
+public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantContext tenant, IOptions<TaskOptions> options)
 {
     public enum ClaimOutcome { Claimed, AlreadyHeld, NotFound, Taken, NotEligible }
 
@@ -20,6 +20,14 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
 
     public async Task<ClaimResult> ClaimAsync(string taskId, string workerId, CancellationToken ct)
     {
+        // Most losers of a race arrive after the winner committed: answer them from a plain read, without
+        // queueing for the write lock. A task that is not claimable now was taken before this claim; the
+        // conditional update below still settles every claim that does get through.
+        var seen = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId)
+            .Select(t => new { t.Status, t.LeaseOwner }).FirstOrDefaultAsync(ct);
+        if (seen is null) return new ClaimResult(ClaimOutcome.NotFound, null);
+        if (!TaskStatuses.Claimable.Contains(seen.Status) && !(seen.LeaseOwner == workerId && TaskStatuses.Leased.Contains(seen.Status)))
+            return new ClaimResult(ClaimOutcome.Taken, null);
         try
         {
             return await tx.RunAsync(async c =>
@@ -29,7 +37,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                 if (task.LeaseOwner == workerId && TaskStatuses.Leased.Contains(task.Status))
                     return new ClaimResult(ClaimOutcome.AlreadyHeld, task);
                 if (!TaskStatuses.Claimable.Contains(task.Status)) return new ClaimResult(ClaimOutcome.Taken, task);
-                var worker = await db.Workers.FirstOrDefaultAsync(w => w.Id == workerId, ct);
+                var worker = await db.Workers.AsNoTracking().FirstOrDefaultAsync(w => w.Id == workerId, ct);
                 if (worker is null || !TaskRouting.IsEligible(WorkerProfile.Of(worker), task))
                     return new ClaimResult(ClaimOutcome.NotEligible, task);
 
@@ -40,7 +48,6 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                 task.FencingToken += 1;
                 task.ClaimedAt = task.UpdatedAt = c.Now;
                 c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Claimed, fencing_token = task.FencingToken });
-                WorkerLedger.Take(c, worker, task.Id);
                 return new ClaimResult(ClaimOutcome.Claimed, task);
             }, ct);
         }
@@ -55,7 +62,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
         }
     }
 
-    public enum LeaseOutcome { Ok, NotFound, NotHolder, Stale }
+    public enum LeaseOutcome { Ok, NotFound, NotHolder, Stale, CancelledMeanwhile }
 
     public sealed record LeaseResult(LeaseOutcome Outcome, AgentTask? Task);
 
@@ -120,7 +127,12 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
         }
     }
 
-    /// <summary>The worker is done: completed, failed or cancelled. Only the lease holder may say so.</summary>
+    /// <summary>
+    /// The worker is done: completed, failed or cancelled. Only the lease holder may say so, with one exception:
+    /// the worker that held a task when it was cancelled is told so on its stream and answers with a release as
+    /// <c>cancelled</c>; that acknowledgement is accepted (<see cref="LeaseOutcome.Ok"/>) and changes nothing. Any
+    /// other result it reports is refused with <see cref="LeaseOutcome.CancelledMeanwhile"/>.
+    /// </summary>
     public async Task<LeaseResult> ReleaseAsync(string taskId, string workerId, long? fencingToken,
         string status, string? result, string? error, CancellationToken ct, bool requeue = false)
     {
@@ -130,13 +142,17 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             {
                 var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
                 if (task is null) return new LeaseResult(LeaseOutcome.NotFound, null);
+                if (task.Status == TaskStatuses.Cancelled && task.LeaseOwner is null && task.WorkerId == workerId)
+                {
+                    if (fencingToken is { } token && token != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                    return new LeaseResult(status == TaskStatuses.Cancelled ? LeaseOutcome.Ok : LeaseOutcome.CancelledMeanwhile, task);
+                }
                 if (task.LeaseOwner != workerId || !TaskStatuses.Leased.Contains(task.Status))
                     return new LeaseResult(LeaseOutcome.NotHolder, task);
                 if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
                 if (requeue && status == TaskStatuses.Failed)
                 {
-                    await RequeueAsync(task, c, $"worker {workerId} handed the task back: {error ?? "no reason given"}", ct);
-                    await WorkerLedger.FreeAsync(db, workerId, task.Id, countAs: null, ct, c);
+                    await RequeueAsync(task, c, $"worker {workerId} handed the task back: {error ?? "no reason given"}", "handed_back", ct);
                     return new LeaseResult(LeaseOutcome.Ok, task);
                 }
                 var from = task.Status;
@@ -148,7 +164,6 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                 task.LeaseExpiresAt = null;
                 task.CompletedAt = task.UpdatedAt = c.Now;
                 c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = status, error = task.Error }, workerId);
-                await WorkerLedger.FreeAsync(db, workerId, task.Id, status, ct, c);
                 return new LeaseResult(LeaseOutcome.Ok, task);
             }, ct);
         }
@@ -163,7 +178,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
     /// Back to the queue as a new attempt (routed if an eligible worker is online), or failed once the attempts are
     /// spent. The caller has checked the lease; the event names the holder and the reason.
     /// </summary>
-    async Task RequeueAsync(AgentTask task, Changes c, string reason, CancellationToken ct)
+    async Task RequeueAsync(AgentTask task, Changes c, string reason, string code, CancellationToken ct)
     {
         var from = task.Status;
         var holder = task.LeaseOwner;
@@ -175,13 +190,13 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             task.Status = TaskStatuses.Failed;
             task.Error = $"{reason}; giving up after {task.Attempt} attempt(s)";
             task.CompletedAt = c.Now;
-            c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error }, holder);
+            c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason = task.Error, code = "attempts_exhausted" }, holder);
             return;
         }
         task.Status = TaskStatuses.Submitted;
         task.Attempt += 1;
         task.ClaimedAt = task.StartedAt = null;
-        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason }, holder);
+        c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason, code }, holder);
         var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
             .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
         if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
@@ -198,9 +213,11 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             .Where(t => (t.Status == TaskStatuses.Claimed || t.Status == TaskStatuses.Running) && t.LeaseExpiresAt < now)
             .OrderBy(t => t.LeaseExpiresAt).Select(t => new { t.Id, t.TenantId }).Take(500).ToListAsync(ct);
         var touched = 0;
+        var scopeTenant = tenant.TenantId;
         foreach (var e in expired)
         {
             db.ChangeTracker.Clear();
+            tenant.TenantId = e.TenantId; // the unit of work is that tenant's: its write lock, its rows
             try
             {
                 touched += await tx.RunAsync(async c =>
@@ -209,14 +226,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
                     if (task is null || task.LeaseExpiresAt >= c.Now || !(task.Status is TaskStatuses.Claimed or TaskStatuses.Running))
                         return 0;
                     var holder = task.LeaseOwner!;
-                    await RequeueAsync(task, c, $"lease of worker {holder} expired during attempt {task.Attempt}", ct);
-                    var w = await db.Workers.IgnoreQueryFilters().FirstOrDefaultAsync(x => x.TenantId == task.TenantId && x.Id == holder, ct);
-                    if (w is not null && w.CurrentTaskId == task.Id)
-                    {
-                        w.CurrentTaskId = null;
-                        if (w.Status == WorkerStatuses.Busy) w.Status = WorkerStatuses.Online;
-                        WorkerLedger.Publish(c, w);
-                    }
+                    await RequeueAsync(task, c, $"lease of worker {holder} expired during attempt {task.Attempt}", "lease_expired", ct);
                     return 1;
                 }, ct);
             }
@@ -226,6 +236,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
             }
         }
         db.ChangeTracker.Clear();
+        tenant.TenantId = scopeTenant;
         return touched;
     }
 }

@@ -96,7 +96,6 @@ public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, IOptions<Tas
                 task.LeaseOwner = null;
                 task.LeaseExpiresAt = null;
                 c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.Cancelled, reason = task.Error }, holder);
-                if (holder is not null) await WorkerLedger.FreeAsync(db, holder, task.Id, countAs: null, ct, c);
                 return (Outcome.Done, (AgentTask?)task);
             }, ct);
         }

@@ -53,14 +53,20 @@ public sealed partial class Dispatcher(
                 if (e.WorkerId is null) break;
                 foreach (var c in connections.Of(tenant, e.WorkerId))
                 {
-                    if (e.Status == TaskStatuses.Cancelled && c.CurrentTaskId == e.TaskId)
-                        c.Send(SseItems.Json(WorkerStreamEvents.TaskCancelled, new { task_id = e.TaskId, reason = "cancelled" }));
+                    // The event names the worker that held the task (none when it was not claimed). Tell it whatever it
+                    // holds besides: the connection's current task is only the one it claimed last.
+                    if (e.Status == TaskStatuses.Cancelled)
+                        c.Send(SseItems.Json(WorkerStreamEvents.TaskCancelled, new { task_id = e.TaskId, reason = ReasonOf(e) ?? "cancelled" }));
                     if (c.CurrentTaskId == e.TaskId) c.CurrentTaskId = null;
                     await OfferNextAsync(c, ct);
                 }
                 break;
         }
     }
+
+    static string? ReasonOf(TaskEventDto e) =>
+        e.Data is { ValueKind: System.Text.Json.JsonValueKind.Object } d && d.TryGetProperty("reason", out var r) &&
+        r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null;
 
     /// <summary>A worker connected: route what waited for it, then offer it work.</summary>
     public async Task WorkerConnectedAsync(WorkerConnection c, CancellationToken ct)

@@ -14,10 +14,8 @@ public sealed class Worker
     public List<string> Codebases { get; set; } = [];
     public List<string> Capabilities { get; set; } = [];
     public List<string> Models { get; set; } = [];
+    /// <summary><c>online</c> or <c>offline</c> (liveness); busy is derived from leases (<see cref="WorkerViews"/>).</summary>
     public required string Status { get; set; }
-    public string? CurrentTaskId { get; set; }
-    public int TasksCompleted { get; set; }
-    public int TasksFailed { get; set; }
     public DateTimeOffset? LastHeartbeatAt { get; set; }
     public DateTimeOffset RegisteredAt { get; set; }
 }
@@ -33,7 +31,6 @@ internal sealed class WorkerConfiguration : IEntityTypeConfiguration<Worker>
         b.Property(w => w.Name).HasMaxLength(200);
         b.Property(w => w.Hostname).HasMaxLength(255);
         b.Property(w => w.Status).HasMaxLength(32);
-        b.Property(w => w.CurrentTaskId).HasMaxLength(64);
         b.HasIndex(w => new { w.Status, w.LastHeartbeatAt });
     }
 }

@@ -36,10 +36,10 @@ public sealed class WorkerRegistry(CodeTetherDb db, Transactions tx)
         if (r.Models is not null) w.Models = Clean(r.Models);
         if (online)
         {
-            w.Status = w.CurrentTaskId is null ? WorkerStatuses.Online : WorkerStatuses.Busy;
+            w.Status = WorkerStatuses.Online;
             w.LastHeartbeatAt = c.Now;
         }
-        WorkerLedger.Publish(c, w);
+        await WorkerViews.PublishAsync(db, c, w, ct);
         return w;
     }, ct);
 
@@ -51,8 +51,8 @@ public sealed class WorkerRegistry(CodeTetherDb db, Transactions tx)
         w.LastHeartbeatAt = c.Now;
         if (wasOffline)
         {
-            w.Status = w.CurrentTaskId is null ? WorkerStatuses.Online : WorkerStatuses.Busy;
-            WorkerLedger.Publish(c, w);
+            w.Status = WorkerStatuses.Online;
+            await WorkerViews.PublishAsync(db, c, w, ct);
         }
         return w;
     }, ct);
@@ -62,7 +62,7 @@ public sealed class WorkerRegistry(CodeTetherDb db, Transactions tx)
         var w = await db.Workers.FirstOrDefaultAsync(x => x.Id == workerId, ct);
         if (w is null || w.Status == WorkerStatuses.Offline) return;
         w.Status = WorkerStatuses.Offline;
-        WorkerLedger.Publish(c, w);
+        await WorkerViews.PublishAsync(db, c, w, ct);
     }, ct);
 
     /// <summary>Ids stay ids, <c>global</c> stays global, absolute paths become (possibly new) codebases.</summary>

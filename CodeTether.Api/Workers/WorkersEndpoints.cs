@@ -41,7 +41,7 @@ public static class WorkersEndpoints
     }
 
     static async Task<Results<Ok<WorkerDto>, ProblemHttpResult>> Register(
-        RegisterWorkerRequest body, HttpRequest req, WorkerRegistry registry, CancellationToken ct)
+        RegisterWorkerRequest body, HttpRequest req, WorkerRegistry registry, CodeTetherDb db, CancellationToken ct)
     {
         var id = WorkerIdentity.Resolve(req, body.WorkerId);
         if (id is null) return Problems.Invalid("worker_id is required (body, X-Worker-ID header or worker_id query), at most 200 characters.");
@@ -49,28 +49,27 @@ public static class WorkersEndpoints
         {
             var w = await registry.RegisterAsync(new(id, body.Name ?? body.AgentName ?? req.Headers["X-Agent-Name"].FirstOrDefault(),
                 body.Hostname, body.Codebases ?? [], body.Capabilities ?? [], body.Models ?? []), online: true, ct);
-            return TypedResults.Ok(w.ToDto());
+            return TypedResults.Ok(await WorkerViews.ToDtoAsync(db, w, ct));
         }
         catch (InvalidRegistrationException ex) { return Problems.Invalid(ex.Message); }
     }
 
     static async Task<Ok<List<WorkerDto>>> List(CodeTetherDb db, string? status, string? codebase_id, CancellationToken ct)
     {
-        var q = db.Workers.AsNoTracking();
-        if (!string.IsNullOrEmpty(status)) q = q.Where(w => w.Status == status);
-        var list = await q.OrderBy(w => w.Id).ToListAsync(ct);
+        var list = await db.Workers.AsNoTracking().OrderBy(w => w.Id).ToListAsync(ct);
         if (!string.IsNullOrEmpty(codebase_id)) list = list.Where(w => w.Codebases.Contains(codebase_id) || w.Codebases.Contains(CodebaseIds.Global)).ToList();
-        return TypedResults.Ok(list.Select(w => w.ToDto()).ToList());
+        var dtos = await WorkerViews.ToDtosAsync(db, list, ct);
+        return TypedResults.Ok(string.IsNullOrEmpty(status) ? dtos : dtos.Where(w => w.Status == status).ToList());
     }
 
     static async Task<Results<Ok<WorkerDto>, ProblemHttpResult>> Get(string workerId, CodeTetherDb db, CancellationToken ct) =>
         await db.Workers.AsNoTracking().FirstOrDefaultAsync(w => w.Id == workerId, ct) is { } w
-            ? TypedResults.Ok(w.ToDto())
+            ? TypedResults.Ok(await WorkerViews.ToDtoAsync(db, w, ct))
             : Problems.NotFound("Worker", workerId);
 
     static async Task<Results<Ok<WorkerDto>, ProblemHttpResult>> Heartbeat(
-        string workerId, WorkerRegistry registry, CancellationToken ct) =>
-        await registry.HeartbeatAsync(workerId, ct) is { } w ? TypedResults.Ok(w.ToDto()) : Problems.NotFound("Worker", workerId);
+        string workerId, WorkerRegistry registry, CodeTetherDb db, CancellationToken ct) =>
+        await registry.HeartbeatAsync(workerId, ct) is { } w ? TypedResults.Ok(await WorkerViews.ToDtoAsync(db, w, ct)) : Problems.NotFound("Worker", workerId);
 
     static async Task<Results<NoContent, ProblemHttpResult>> Unregister(string workerId, CodeTetherDb db, WorkerRegistry registry, CancellationToken ct)
     {
@@ -143,6 +142,7 @@ public static class WorkersEndpoints
     static ProblemHttpResult LeaseProblem(TaskLeases.LeaseResult r, string taskId, string workerId) => r.Outcome switch
     {
         TaskLeases.LeaseOutcome.Stale => Problems.StaleLease(taskId),
+        TaskLeases.LeaseOutcome.CancelledMeanwhile => Problems.InvalidState(taskId, TaskStatuses.Cancelled, "completed or failed (release it as cancelled)"),
         TaskLeases.LeaseOutcome.NotFound => Problems.NotFound("Task", taskId),
         _ => Problems.NotHolder(taskId, workerId),
     };
@@ -152,7 +152,7 @@ public static class WorkersEndpoints
 public static partial class WorkerStream
 {
     public static async Task<IResult> Open(HttpContext http, WorkerRegistry registry, WorkerConnections connections,
-        Dispatcher dispatcher, TenantContext tenant, IOptions<WorkerOptions> options, TimeProvider clock,
+        Dispatcher dispatcher, TenantContext tenant, CodeTetherDb db, IOptions<WorkerOptions> options, TimeProvider clock,
         IServiceScopeFactory scopes, ILogger<WorkerConnections> log, CancellationToken ct)
     {
         var workerId = WorkerIdentity.Resolve(http.Request, null);
@@ -167,19 +167,20 @@ public static partial class WorkerStream
         }
         catch (InvalidRegistrationException ex) { return Problems.Invalid(ex.Message); }
 
-        var connection = connections.Open(tenant.TenantId, WorkerProfile.Of(worker), worker.CurrentTaskId);
+        var view = await WorkerViews.ToDtoAsync(db, worker, ct);
+        var connection = connections.Open(tenant.TenantId, WorkerProfile.Of(worker), view.CurrentTaskId);
         Log.Connected(log, workerId, connection.Id);
-        return new SseResult(Items(connection, worker, dispatcher, connections, options.Value, clock, scopes, log, ct));
+        return new SseResult(Items(connection, view, dispatcher, connections, options.Value, clock, scopes, log, ct));
     }
 
-    static async IAsyncEnumerable<SseItem<string>> Items(WorkerConnection c, Worker worker, Dispatcher dispatcher,
+    static async IAsyncEnumerable<SseItem<string>> Items(WorkerConnection c, WorkerDto worker, Dispatcher dispatcher,
         WorkerConnections connections, WorkerOptions options, TimeProvider clock, IServiceScopeFactory scopes,
         ILogger log, [EnumeratorCancellation] CancellationToken ct)
     {
         try
         {
-            yield return SseItems.Json(WorkerStreamEvents.Connected, new { worker_id = worker.Id, worker = worker.ToDto() });
-            _ = dispatcher.WorkerConnectedAsync(c, ct).ContinueWith(t => Log.OfferFailed(log, worker.Id, t.Exception!),
+            yield return SseItems.Json(WorkerStreamEvents.Connected, new { worker_id = worker.WorkerId, worker });
+            _ = dispatcher.WorkerConnectedAsync(c, ct).ContinueWith(t => Log.OfferFailed(log, worker.WorkerId, t.Exception!),
                 TaskContinuationOptions.OnlyOnFaulted);
             while (!ct.IsCancellationRequested)
             {
@@ -202,7 +203,7 @@ public static partial class WorkerStream
         finally
         {
             if (connections.Close(c)) _ = MarkOfflineAsync(scopes, c);
-            Log.Disconnected(log, worker.Id, c.Id);
+            Log.Disconnected(log, worker.WorkerId, c.Id);
         }
     }
 

@@ -88,8 +88,10 @@ public sealed class SseClient : IAsyncDisposable
     /// <summary>True when the server closed the stream (all buffered events consumed or not).</summary>
     public async Task<bool> EndsWithinAsync(TimeSpan timeout)
     {
-        var done = await Task.WhenAny(_events.Reader.Completion, Task.Delay(timeout));
-        return done == _events.Reader.Completion;
+        // The pump finishes when the response body ends; the channel's Completion would also wait for every
+        // buffered event (heartbeats included) to be read.
+        var done = await Task.WhenAny(_pump, Task.Delay(timeout));
+        return done == _pump && !_cts.IsCancellationRequested;
     }
 
     public async IAsyncEnumerable<SseEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)

@@ -322,8 +322,8 @@ public abstract class WorkerProtocolTests(DbKind kind) : IAsyncLifetime
         Assert.Equal(task.Id, seen[^1].Json.GetProperty("task_id").GetString());
         var now = await TaskAsync(task.Id);
         Assert.Equal((TaskStatuses.Cancelled, "stop"), (now.Status, now.Error));
-        // The holder can no longer report on it.
-        await (await _worker.ReleaseAsync(task.Id, "holder")).IsProblemAsync(HttpStatusCode.NotFound, "lease-not-held");
+        // The holder can no longer report a result on it (its cancelled acknowledgement is accepted: see CancellationTests).
+        await (await _worker.ReleaseAsync(task.Id, "holder")).IsProblemAsync(HttpStatusCode.Conflict, "invalid-task-state");
     }
 
     [Fact]

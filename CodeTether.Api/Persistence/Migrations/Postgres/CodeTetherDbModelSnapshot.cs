@@ -346,11 +346,14 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                     b.HasIndex("Status", "LeaseExpiresAt")
                         .HasDatabaseName("ix_tasks_status_lease_expires_at");
 
-                    b.HasIndex("TenantId", "WorkerId")
-                        .HasDatabaseName("ix_tasks_tenant_id_worker_id");
+                    b.HasIndex("TenantId", "LeaseOwner")
+                        .HasDatabaseName("ix_tasks_tenant_id_lease_owner");
 
                     b.HasIndex("TenantId", "CodebaseId", "CreatedAt")
                         .HasDatabaseName("ix_tasks_tenant_id_codebase_id_created_at");
+
+                    b.HasIndex("TenantId", "WorkerId", "Status")
+                        .HasDatabaseName("ix_tasks_tenant_id_worker_id_status");
 
                     b.HasIndex("TenantId", "Status", "Priority", "CreatedAt")
                         .HasDatabaseName("ix_tasks_tenant_id_status_priority_created_at");
@@ -452,11 +455,6 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                         .HasColumnType("text[]")
                         .HasColumnName("codebases");
 
-                    b.Property<string>("CurrentTaskId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("current_task_id");
-
                     b.Property<string>("Hostname")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
@@ -486,14 +484,6 @@ namespace CodeTether.Api.Persistence.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("status");
-
-                    b.Property<int>("TasksCompleted")
-                        .HasColumnType("integer")
-                        .HasColumnName("tasks_completed");
-
-                    b.Property<int>("TasksFailed")
-                        .HasColumnType("integer")
-                        .HasColumnName("tasks_failed");
 
                     b.HasKey("TenantId", "Id")
                         .HasName("pk_workers");

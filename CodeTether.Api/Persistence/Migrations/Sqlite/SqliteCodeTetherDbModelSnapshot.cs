@@ -339,11 +339,14 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                     b.HasIndex("Status", "LeaseExpiresAt")
                         .HasDatabaseName("ix_tasks_status_lease_expires_at");
 
-                    b.HasIndex("TenantId", "WorkerId")
-                        .HasDatabaseName("ix_tasks_tenant_id_worker_id");
+                    b.HasIndex("TenantId", "LeaseOwner")
+                        .HasDatabaseName("ix_tasks_tenant_id_lease_owner");
 
                     b.HasIndex("TenantId", "CodebaseId", "CreatedAt")
                         .HasDatabaseName("ix_tasks_tenant_id_codebase_id_created_at");
+
+                    b.HasIndex("TenantId", "WorkerId", "Status")
+                        .HasDatabaseName("ix_tasks_tenant_id_worker_id_status");
 
                     b.HasIndex("TenantId", "Status", "Priority", "CreatedAt")
                         .HasDatabaseName("ix_tasks_tenant_id_status_priority_created_at");
@@ -443,11 +446,6 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("codebases");
 
-                    b.Property<string>("CurrentTaskId")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("current_task_id");
-
                     b.Property<string>("Hostname")
                         .HasMaxLength(255)
                         .HasColumnType("TEXT")
@@ -477,14 +475,6 @@ namespace CodeTether.Api.Persistence.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
-
-                    b.Property<int>("TasksCompleted")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("tasks_completed");
-
-                    b.Property<int>("TasksFailed")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("tasks_failed");
 
                     b.HasKey("TenantId", "Id")
                         .HasName("pk_workers");
