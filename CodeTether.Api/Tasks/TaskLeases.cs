@@ -120,6 +120,39 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, IOptions<TaskOp
         }
     }
 
+    /// <summary>
+    /// The agent needs the user: <c>claimed|running → input-required</c>. The worker gives the lease up (the task waits for a
+    /// person, not for it); the answer resumes the task through <see cref="TaskLifecycle.ResumeAsync"/>.
+    /// </summary>
+    public async Task<LeaseResult> RequestInputAsync(string taskId, string workerId, long? fencingToken, string question, CancellationToken ct)
+    {
+        try
+        {
+            return await tx.RunAsync(async c =>
+            {
+                var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
+                if (task is null) return new LeaseResult(LeaseOutcome.NotFound, null);
+                if (task.LeaseOwner != workerId || task.Status is not (TaskStatuses.Claimed or TaskStatuses.Running))
+                    return new LeaseResult(LeaseOutcome.NotHolder, task);
+                if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                var from = task.Status;
+                task.Status = TaskStatuses.InputRequired;
+                task.StatusMessage = question.Length > 2000 ? question[..2000] : question;
+                task.LeaseOwner = null;
+                task.LeaseExpiresAt = null;
+                task.UpdatedAt = c.Now;
+                c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.InputRequired, message = question }, workerId);
+                await WorkerLedger.FreeAsync(db, workerId, task.Id, countAs: null, ct, c);
+                return new LeaseResult(LeaseOutcome.Ok, task);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new LeaseResult(LeaseOutcome.NotHolder, null);
+        }
+    }
+
     /// <summary>The worker is done: completed, failed or cancelled. Only the lease holder may say so.</summary>
     public async Task<LeaseResult> ReleaseAsync(string taskId, string workerId, long? fencingToken,
         string status, string? result, string? error, CancellationToken ct, bool requeue = false)
