@@ -39,5 +39,5 @@ public static class A2AEndpoints
         return app;
     }
 
-    static Ok<AgentCard> Card(HttpRequest req, AgentCards cards) => TypedResults.Ok(cards.Public(req));
+    static JsonHttpResult<AgentCard> Card(HttpRequest req, AgentCards cards) => TypedResults.Json(cards.Public(req), A2AJson.Options);
 }

@@ -66,7 +66,12 @@ public sealed class A2AProjection(string taskId, string contextId)
                     {
                         ArtifactId = ResultArtifactId, Name = "result", Parts = [new TextPart { Text = task.Result }],
                     }, append: false, lastChunk: true));
-                if (state == _status.State) break; // routed, claimed→running: no change an A2A client can see
+                if (state == _status.State)
+                {
+                    // routed, claimed→running: no change an A2A client can see
+                    if (_status.Timestamp is null) _status = _status with { Timestamp = at };
+                    break;
+                }
                 A2AMessage? message = null;
                 var text = Str(data, "message") ?? (state is A2ATaskStates.Failed or A2ATaskStates.Canceled ? Str(data, "error") ?? Str(data, "reason") : null);
                 if (text is not null && state is not (A2ATaskStates.Submitted or A2ATaskStates.Working))

@@ -205,13 +205,18 @@ public static partial class JsonRpcEndpoint
         catch (InvalidOperationException ex) { throw A2AException.InvalidParams(ex.Message); }
     }
 
-    static string Describe(JsonException ex) =>
-        ex.Path is { Length: > 0 } path ? $"{path.TrimStart('$', '.')}: {FirstSentence(ex.Message)}" : FirstSentence(ex.Message);
-
-    static string FirstSentence(string s)
+    static string Describe(JsonException ex)
     {
-        var i = s.IndexOf(". Path:", StringComparison.Ordinal);
-        return i > 0 ? s[..i] : s;
+        var path = ex.Path is { Length: > 1 } p ? p.TrimStart('$', '.') : null;
+        var missing = ex.Message.IndexOf("missing required properties including: ", StringComparison.Ordinal);
+        if (missing >= 0)
+        {
+            var names = ex.Message[(missing + "missing required properties including: ".Length)..].TrimEnd('.');
+            return path is null ? $"missing required field(s) {names}" : $"{path}: missing required field(s) {names}";
+        }
+        if (ex.Message.Contains("type discriminator", StringComparison.OrdinalIgnoreCase))
+            return $"{path ?? "part"}: kind must be \"text\", \"file\" or \"data\"";
+        return path is null ? "malformed params" : $"{path}: missing, null or of the wrong type";
     }
 
     static JsonRpcResponse Error(JsonNode? id, int code, string message) =>

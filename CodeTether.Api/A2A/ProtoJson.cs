@@ -32,6 +32,13 @@ public static class ProtoJson
             result["configuration"] = c;
         }
         if (body["metadata"] is { } meta) result["metadata"] = meta.DeepClone();
+        // proto3 JSON omits default values: no `blocking` there means false (the kind form keeps the JSON-RPC default, true).
+        if (!kindForm)
+        {
+            var c = result["configuration"] as JsonObject ?? new JsonObject();
+            c["blocking"] ??= false;
+            result["configuration"] = c;
+        }
         return result;
     }
 

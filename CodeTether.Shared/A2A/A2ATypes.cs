@@ -302,6 +302,7 @@ public static class A2AJson
             RespectNullableAnnotations = true,
             PropertyNameCaseInsensitive = false,
             NumberHandling = JsonNumberHandling.Strict,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         o.Converters.Add(new JsonRpcResponseConverter());
         o.MakeReadOnly(populateMissingResolver: true);
