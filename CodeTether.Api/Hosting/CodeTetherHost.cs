@@ -1,3 +1,4 @@
+using CodeTether.Api.A2A;
 using CodeTether.Api.Auth;
 using CodeTether.Api.Codebases;
 using CodeTether.Api.Persistence;
@@ -61,6 +62,7 @@ public static class CodeTetherHost
         builder.Services.AddSingleton<Dispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         builder.Services.AddHostedService<LeaseReaper>();
+        builder.AddA2A();
         return builder;
     }
 
@@ -82,6 +84,7 @@ public static class CodeTetherHost
         app.MapTasks();
         app.MapWorkers();
         app.MapSessions();
+        app.MapA2A();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using CodeTether.Api.A2A;
 using CodeTether.Api.Auth;
 using CodeTether.Api.Codebases;
 using CodeTether.Api.Sessions;
@@ -31,6 +32,7 @@ public class CodeTetherDb : DbContext
     public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
     public DbSet<Session> Sessions => Set<Session>();
     public DbSet<SessionMessage> SessionMessages => Set<SessionMessage>();
+    public DbSet<WebhookSubscription> WebhookSubscriptions => Set<WebhookSubscription>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -41,6 +43,7 @@ public class CodeTetherDb : DbContext
         b.Entity<TaskEvent>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
         b.Entity<Session>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
         b.Entity<SessionMessage>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
+        b.Entity<WebhookSubscription>().HasQueryFilter(e => e.TenantId == _tenant.TenantId);
     }
 }
 

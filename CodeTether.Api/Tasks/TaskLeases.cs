@@ -128,6 +128,38 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
     }
 
     /// <summary>
+    /// The agent needs the user: <c>claimed|running → input-required</c>. The worker gives the lease up (the task waits for a
+    /// person, not for it); the answer resumes the task through <see cref="TaskLifecycle.ResumeAsync"/>.
+    /// </summary>
+    public async Task<LeaseResult> RequestInputAsync(string taskId, string workerId, long? fencingToken, string question, CancellationToken ct)
+    {
+        try
+        {
+            return await tx.RunAsync(async c =>
+            {
+                var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
+                if (task is null) return new LeaseResult(LeaseOutcome.NotFound, null);
+                if (task.LeaseOwner != workerId || task.Status is not (TaskStatuses.Claimed or TaskStatuses.Running))
+                    return new LeaseResult(LeaseOutcome.NotHolder, task);
+                if (fencingToken is { } f && f != task.FencingToken) return new LeaseResult(LeaseOutcome.Stale, task);
+                var from = task.Status;
+                task.Status = TaskStatuses.InputRequired;
+                task.StatusMessage = question.Length > 2000 ? question[..2000] : question;
+                task.LeaseOwner = null;
+                task.LeaseExpiresAt = null;
+                task.UpdatedAt = c.Now;
+                c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = TaskStatuses.InputRequired, message = question }, workerId);
+                return new LeaseResult(LeaseOutcome.Ok, task);
+            }, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new LeaseResult(LeaseOutcome.NotHolder, null);
+        }
+    }
+
+    /// <summary>
     /// The worker is done: completed, failed or cancelled. Only the lease holder may say so, with one exception:
     /// the worker that held a task when it was cancelled is told so on its stream and answers with a release as
     /// <c>cancelled</c>; that acknowledgement is accepted (<see cref="LeaseOutcome.Ok"/>) and changes nothing. Any

@@ -16,7 +16,8 @@ public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, IOptions<Tas
         string CodebaseId, string Prompt, string? Title, string? Agent, string? Model, int? Priority,
         JsonObject? Metadata, string? TargetWorkerId, string? SessionId, string? ParentTaskId = null);
 
-    public Task<AgentTask> CreateAsync(NewTask n, CancellationToken ct) => tx.RunAsync(async c =>
+    /// <param name="alsoRecord">Events an entry point records with the creation, in the same transaction (A2A: the user's message).</param>
+    public Task<AgentTask> CreateAsync(NewTask n, CancellationToken ct, Action<AgentTask, Changes>? alsoRecord = null) => tx.RunAsync(async c =>
     {
         var task = new AgentTask
         {
@@ -38,10 +39,32 @@ public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, IOptions<Tas
             UpdatedAt = c.Now,
         };
         db.Tasks.Add(task);
+        alsoRecord?.Invoke(task, c);
         c.AddTaskEvent(task, TaskEventTypes.Status, new { from = (string?)null, to = TaskStatuses.Submitted });
         await RouteIfAnyoneOnlineAsync(task, c, ct);
         return task;
     }, ct);
+
+    /// <summary>
+    /// The user answered a task waiting in <c>input-required</c>: it goes back to the queue (same attempt) with the answer
+    /// as its prompt; the session keeps the conversation. Only <c>input-required</c> tasks can be resumed.
+    /// </summary>
+    public Task<(Outcome, AgentTask?)> ResumeAsync(string id, string prompt, CancellationToken ct, Action<AgentTask, Changes>? alsoRecord = null) =>
+        tx.RunAsync(async c =>
+        {
+            var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == id, ct);
+            if (task is null) return (Outcome.NotFound, (AgentTask?)null);
+            if (task.Status != TaskStatuses.InputRequired) return (Outcome.InvalidState, task);
+            alsoRecord?.Invoke(task, c);
+            task.Status = TaskStatuses.Submitted;
+            task.Prompt = prompt;
+            task.StatusMessage = null;
+            task.ClaimedAt = task.StartedAt = null;
+            task.UpdatedAt = c.Now;
+            c.AddTaskEvent(task, TaskEventTypes.Status, new { from = TaskStatuses.InputRequired, to = TaskStatuses.Submitted, reason = "input received" }, workerId: null);
+            await RouteIfAnyoneOnlineAsync(task, c, ct);
+            return (Outcome.Done, task);
+        }, ct);
 
     /// <summary>
     /// <c>submitted → routed</c> when an eligible worker is online; otherwise the task waits visibly in

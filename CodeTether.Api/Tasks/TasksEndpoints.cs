@@ -21,6 +21,7 @@ public static class TasksEndpoints
         tasks.MapGet("", List).RequirePermission(Permission.TasksRead).WithName("ListTasks");
         tasks.MapGet("/{taskId}", Get).RequirePermission(Permission.TasksRead).WithName("GetTask");
         tasks.MapPost("/{taskId}/cancel", Cancel).RequirePermission(Permission.TasksWrite).WithName("CancelTask");
+        tasks.MapPost("/{taskId}/resume", Resume).RequirePermission(Permission.TasksWrite).WithName("ResumeTask");
         tasks.MapPost("/{taskId}/retry", Retry).RequirePermission(Permission.TasksWrite).WithName("RetryTask");
         tasks.MapGet("/{taskId}/events", Events).RequirePermission(Permission.TasksRead).WithName("TaskEvents");
         return app;
@@ -133,6 +134,20 @@ public static class TasksEndpoints
             TaskLifecycle.Outcome.Done => TypedResults.Ok(task!.ToDto()),
             TaskLifecycle.Outcome.NotFound => Problems.NotFound("Task", taskId),
             _ => Problems.InvalidState(taskId, task!.Status, "cancelled"),
+        };
+    }
+
+    static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> Resume(
+        string taskId, ResumeTaskRequest body, TaskLifecycle lifecycle, IOptions<TaskOptions> options, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.Prompt)) return Problems.Invalid("prompt (the answer) is required.");
+        if (body.Prompt.Length > options.Value.MaxPromptLength) return Problems.Invalid($"prompt must be at most {options.Value.MaxPromptLength} characters.");
+        var (outcome, task) = await lifecycle.ResumeAsync(taskId, body.Prompt, ct);
+        return outcome switch
+        {
+            TaskLifecycle.Outcome.Done => TypedResults.Ok(task!.ToDto()),
+            TaskLifecycle.Outcome.NotFound => Problems.NotFound("Task", taskId),
+            _ => Problems.InvalidState(taskId, task!.Status, "resumed (only tasks in input-required can be)"),
         };
     }
 

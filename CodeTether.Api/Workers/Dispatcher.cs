@@ -49,7 +49,7 @@ public sealed partial class Dispatcher(
             case TaskStatuses.Claimed:
                 foreach (var c in connections.Of(tenant, e.WorkerId ?? "")) c.CurrentTaskId = e.TaskId;
                 break;
-            case TaskStatuses.Cancelled or TaskStatuses.Completed or TaskStatuses.Failed:
+            case TaskStatuses.Cancelled or TaskStatuses.Completed or TaskStatuses.Failed or TaskStatuses.InputRequired:
                 if (e.WorkerId is null) break;
                 foreach (var c in connections.Of(tenant, e.WorkerId))
                 {

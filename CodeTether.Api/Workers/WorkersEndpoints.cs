@@ -33,6 +33,7 @@ public static class WorkersEndpoints
             Claim(taskId, body, req, leases, ct)).WithName("ClaimTaskById");
         tasks.MapPost("/heartbeat", TaskHeartbeat).WithName("RenewTaskLease");
         tasks.MapPost("/{taskId}/events", PostSteps).WithName("PostTaskSteps");
+        tasks.MapPost("/{taskId}/input-required", RequestInput).WithName("RequestTaskInput");
         tasks.MapPost("/release", (ReleaseTaskRequest body, HttpRequest req, TaskLeases leases, CancellationToken ct) =>
             Release(body.TaskId, body, req, leases, ct)).WithName("ReleaseTask");
         app.MapPost("/v1/agent/tasks/{taskId}/complete", (string taskId, ReleaseTaskRequest body, HttpRequest req, TaskLeases leases, CancellationToken ct) =>
@@ -120,6 +121,17 @@ public static class WorkersEndpoints
             return Problems.Invalid($"event type '{bad.Type}' is not one of: {string.Join(", ", TaskEventTypes.WorkerSteps)}.");
         var r = await leases.AppendStepsAsync(taskId, workerId, body.FencingToken, steps, ct);
         return LeaseResult(r, taskId, workerId);
+    }
+
+    static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> RequestInput(
+        string taskId, RequestInputRequest body, HttpRequest req, TaskLeases leases, CancellationToken ct)
+    {
+        var workerId = WorkerIdentity.Resolve(req, body.WorkerId);
+        if (workerId is null) return Problems.Invalid("worker_id is required.");
+        if (string.IsNullOrWhiteSpace(body.Message)) return Problems.Invalid("message (the question for the user) is required.");
+        if (body.Message.Length > 100_000) return Problems.Invalid("message must be at most 100000 characters.");
+        var r = await leases.RequestInputAsync(taskId, workerId, body.FencingToken, body.Message, ct);
+        return r.Outcome == TaskLeases.LeaseOutcome.Ok ? TypedResults.Ok(r.Task!.ToDto()) : LeaseProblem(r, taskId, workerId);
     }
 
     static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> Release(

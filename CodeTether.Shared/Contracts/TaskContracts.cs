@@ -133,3 +133,9 @@ public sealed record CancelTaskRequest
 {
     public string? Reason { get; init; }
 }
+
+/// <summary>Body of <c>POST /v1/agent/tasks/{id}/resume</c>: the user's answer to a task in <c>input-required</c>.</summary>
+public sealed record ResumeTaskRequest
+{
+    public string? Prompt { get; init; }
+}

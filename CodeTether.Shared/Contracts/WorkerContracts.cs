@@ -144,3 +144,11 @@ public sealed record SessionDto
 public sealed record SessionSyncResponse(int Sessions, int Messages);
 
 public sealed record HealthDto(string Status, string Version, string Database, string Bus);
+
+/// <summary>Body of <c>POST /v1/worker/tasks/{id}/input-required</c>: the agent asks the user a question.</summary>
+public sealed record RequestInputRequest
+{
+    public string? WorkerId { get; init; }
+    public long? FencingToken { get; init; }
+    public string? Message { get; init; }
+}

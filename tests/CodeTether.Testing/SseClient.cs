@@ -43,6 +43,18 @@ public sealed class SseClient : IAsyncDisposable
         return new SseClient(res);
     }
 
+    /// <summary>An SSE response to a POST (A2A <c>message/stream</c>, <c>tasks/resubscribe</c>).</summary>
+    public static async Task<SseClient> PostAsync(HttpClient http, string path, string json, string? lastEventId = null)
+    {
+        var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is not null) req.Headers.Add("Last-Event-ID", lastEventId);
+        var res = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead);
+        if (!res.IsSuccessStatusCode || res.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            throw new HttpRequestException($"SSE {path} answered {(int)res.StatusCode} {res.Content.Headers.ContentType}: {await res.Content.ReadAsStringAsync()}");
+        return new SseClient(res);
+    }
+
     async Task PumpAsync(HttpResponseMessage res, CancellationToken ct)
     {
         try
