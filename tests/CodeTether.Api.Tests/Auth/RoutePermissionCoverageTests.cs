@@ -37,12 +37,14 @@ public sealed class RoutePermissionCoverageTests
     }
 
     [Fact]
-    public async Task AnonymousEndpoints_AreOnlyHealthDocsAndOpenApi()
+    public async Task AnonymousEndpoints_AreOnlyHealthDocsOpenApiAndTheAgentCard()
     {
         await using var host = await ApiHost.StartAsync();
         var anonymous = RouteCase.All(host.Services).Where(r => r.Anonymous).Select(r => r.Pattern).Distinct().Order().ToList();
         Assert.All(anonymous, p => Assert.True(
-            p is "/" or "/health" or "/v1/health" or "/health/live" or "/health/ready" || p.StartsWith("/openapi/") || p.StartsWith("/docs"),
+            p is "/" or "/health" or "/v1/health" or "/health/live" or "/health/ready"
+                or "/.well-known/agent-card.json" or "/.well-known/agent.json" // A2A discovery is public by spec
+                || p.StartsWith("/openapi/") || p.StartsWith("/docs"),
             $"unexpected anonymous route {p}"));
     }
 
