@@ -54,7 +54,8 @@ public sealed class HostRestartTests : IAsyncDisposable
         await using var worker = CodeTetherProcess.Start(
             ["worker", "--server", Server.ToString(), "--codebases", _repo, "--executor", "shell", "--worker-id", "survivor", "--token", Token]);
         await worker.WaitForOutputAsync("connected", TimeSpan.FromSeconds(60));
-        await using var stream = new ResumingSseClient(Client, $"/v1/agent/codebases/{codebase.Id}/events");
+        using var streamHttp = Client();
+        await using var stream = new ReconnectingSseReader(streamHttp, $"/v1/agent/codebases/{codebase.Id}/events", stopAfter: _ => false);
 
         var collected = new List<SseEvent>();
         var first = await http.TriggerAsync(codebase.Id, "echo one");

@@ -1,9 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Threading.Channels;
-using CodeTether.Testing;
-
-namespace CodeTether.Api.Tests.Lifecycle;
+namespace CodeTether.Testing;
 
 /// <summary>
 /// An SSE reader that behaves like a browser's EventSource: when the stream ends or fails (the host stopped,
@@ -90,6 +88,26 @@ public sealed class ReconnectingSseReader : IAsyncDisposable
         try { await foreach (var e in _events.Reader.ReadAllAsync(cts.Token)) all.Add(e); }
         catch (OperationCanceledException) { throw new TimeoutException($"The stop event did not arrive; saw {all.Count} event(s)."); }
         return all;
+    }
+
+    /// <summary>Reads events until one matches; returns all read, the match last.</summary>
+    public async Task<List<SseEvent>> UntilAsync(Func<SseEvent, bool> match, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var seen = new List<SseEvent>();
+        try
+        {
+            while (true)
+            {
+                var e = await _events.Reader.ReadAsync(cts.Token);
+                seen.Add(e);
+                if (match(e)) return seen;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"No matching SSE event; saw: {string.Join(", ", seen.Select(s => $"{s.Id}:{s.Type}"))}");
+        }
     }
 
     /// <summary>The next event, within the timeout.</summary>
