@@ -3,6 +3,9 @@ using System.Net;
 using System.Security.Cryptography;
 using CodeTether.Shared.Client;
 using CodeTether.Worker.Agent;
+using CodeTether.Worker.Providers;
+using CodeTether.Worker.Sessions;
+using CodeTether.Worker.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,14 +50,29 @@ public static class WorkerCommand
     { Description = "Comma-separated capabilities [env A2A_CAPABILITIES]" };
 
     private static Option<string?> ModelsOption() => new("--models")
-    { Description = "Comma-separated models this worker offers [env A2A_MODELS]" };
+    { Description = "Comma-separated models the agent serves: provider:model or tier=provider:model (tiers fast, balanced, best; the first is the default), e.g. anthropic:claude-sonnet-4,fast=openai:gpt-4.1-mini [env A2A_MODELS; default: one model per provider key set]" };
+
+    private static Option<string?> DataDirOption() => new("--data-dir")
+    { Description = "Worker state (session transcripts) [env CODETETHER_DATA_DIR, default <LocalApplicationData>/codetether]" };
+
+    private static Option<string?> McpConfigOption() => new("--mcp-config")
+    { Description = "JSON file of MCP servers whose tools the agent gets ({\"mcpServers\": {...}}) [env CODETETHER_MCP_CONFIG]" };
+
+    private static Option<bool> WebFetchOption() => new("--web-fetch")
+    { Description = "Allow the agent's web_fetch tool [env CODETETHER_WEB_FETCH=1]" };
+
+    private static Option<int?> MaxStepsOption() => new("--max-steps")
+    { Description = "Model calls per agent task [default 50]" };
+
+    private static Option<double?> ToolTimeoutOption() => new("--tool-timeout")
+    { Description = "Default seconds of one agent shell call (the model may ask for up to --shell-timeout) [default 120]" };
 
     private static Option<int?> MaxConcurrentOption() => new("--max-concurrent")
     { Description = "Tasks run at the same time [env A2A_MAX_CONCURRENT, default 1]" };
 
     private static Option<string?> ExecutorOption() => new Option<string?>("--executor")
-    { Description = "How tasks are run: 'unconfigured' (fails them: no LLM provider yet) or 'shell' (the prompt is a /bin/sh command) [env A2A_EXECUTOR]" }
-        .AcceptOnlyFromAmong(ExecutorKinds.Unconfigured, ExecutorKinds.Shell);
+    { Description = "How tasks are run: 'agent' (the coding agent; default when a model is configured), 'shell' (the prompt is a /bin/sh command) or 'unconfigured' (fails them) [env A2A_EXECUTOR]" }
+        .AcceptOnlyFromAmong(ExecutorKinds.Agent, ExecutorKinds.Unconfigured, ExecutorKinds.Shell);
 
     private static Option<double?> GraceOption() => new("--grace")
     { Description = "Seconds a running task gets to finish on shutdown before it is cancelled and requeued [default 20]" };
@@ -81,7 +99,12 @@ public static class WorkerCommand
         command.Options.Add(ExecutorOption());
         command.Options.Add(GraceOption());
         command.Options.Add(ShellTimeoutOption());
-        
+        command.Options.Add(DataDirOption());
+        command.Options.Add(McpConfigOption());
+        command.Options.Add(WebFetchOption());
+        command.Options.Add(MaxStepsOption());
+        command.Options.Add(ToolTimeoutOption());
+
         command.SetAction(async (parse, ct) =>
         {
             WorkerOptions options;
@@ -119,9 +142,21 @@ public static class WorkerCommand
         var autoApprove = Pick("--auto-approve", "A2A_AUTO_APPROVE") ?? AutoApproveModes.Safe;
         if (autoApprove is not (AutoApproveModes.All or AutoApproveModes.Safe or AutoApproveModes.None))
             throw new ArgumentException($"--auto-approve must be all, safe or none, got '{autoApprove}'");
-        var executor = Pick("--executor", "A2A_EXECUTOR") ?? ExecutorKinds.Unconfigured;
-        if (executor is not (ExecutorKinds.Unconfigured or ExecutorKinds.Shell))
-            throw new ArgumentException($"--executor must be unconfigured or shell, got '{executor}'");
+        var executor = Pick("--executor", "A2A_EXECUTOR");
+        if (executor is not (null or ExecutorKinds.Agent or ExecutorKinds.Unconfigured or ExecutorKinds.Shell))
+            throw new ArgumentException($"--executor must be agent, shell or unconfigured, got '{executor}'");
+        var models = SplitList(Pick("--models", "A2A_MODELS"));
+        var catalog = ModelCatalog.Empty;
+        // Explicit agent, or no executor named and the entries look like provider:model: the models must be servable.
+        if (executor == ExecutorKinds.Agent || (executor is null && models.All(m => m.Contains(':'))))
+            catalog = ModelCatalog.Build(models, env);
+        executor ??= catalog.Models.Count > 0 ? ExecutorKinds.Agent : ExecutorKinds.Unconfigured;
+        if (executor == ExecutorKinds.Agent && catalog.Models.Count == 0)
+            throw new ArgumentException("--executor agent needs a model: pass --models provider:model (e.g. anthropic:claude-sonnet-4) or set a provider key such as ANTHROPIC_API_KEY or OPENAI_API_KEY");
+        var shellTimeout = Seconds(parse.GetValue<double?>("--shell-timeout"), 1800, "--shell-timeout");
+        var toolTimeout = Seconds(parse.GetValue<double?>("--tool-timeout"), 120, "--tool-timeout");
+        var maxSteps = parse.GetValue<int?>("--max-steps") ?? 50;
+        if (maxSteps < 1) throw new ArgumentException("--max-steps must be at least 1");
 
         return new WorkerOptions
         {
@@ -131,12 +166,18 @@ public static class WorkerCommand
             Name = Pick("--name", "A2A_WORKER_NAME"),
             Codebases = codebases,
             Capabilities = SplitList(Pick("--capabilities", "A2A_CAPABILITIES")),
-            Models = SplitList(Pick("--models", "A2A_MODELS")),
+            Models = executor == ExecutorKinds.Agent ? catalog.Advertised : models,
+            Catalog = catalog,
+            DataDir = NullIfEmpty(parse.GetValue<string?>("--data-dir")) ?? DataDirectory(env),
+            McpConfig = Pick("--mcp-config", "CODETETHER_MCP_CONFIG") is { } mcp ? Path.GetFullPath(ExpandHome(mcp)) : null,
+            WebFetch = parse.GetValue<bool>("--web-fetch") || env("CODETETHER_WEB_FETCH") is "1" or "true",
+            MaxSteps = maxSteps,
+            ToolTimeout = toolTimeout < shellTimeout ? toolTimeout : shellTimeout,
             AutoApprove = autoApprove,
             MaxConcurrent = maxConcurrent,
             Executor = executor,
             Grace = Seconds(parse.GetValue<double?>("--grace"), 20, "--grace"),
-            ShellTimeout = Seconds(parse.GetValue<double?>("--shell-timeout"), 1800, "--shell-timeout"),
+            ShellTimeout = shellTimeout,
         };
     }
 
@@ -148,15 +189,38 @@ public static class WorkerCommand
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp =>
             CodeTetherClient.Create(options.ToClientOptions(), sp.GetRequiredService<ILogger<CodeTetherClient>>()));
-        builder.Services.AddSingleton<ITaskExecutor>(sp => options.Executor == ExecutorKinds.Shell
-            ? new ShellExecutor(options.ShellTimeout, sp.GetRequiredService<ILogger<ShellExecutor>>())
-            : new UnconfiguredExecutor());
+        builder.Services.AddSingleton<ITaskExecutor>(sp => options.Executor switch
+        {
+            ExecutorKinds.Shell => new ShellExecutor(options.ShellTimeout, sp.GetRequiredService<ILogger<ShellExecutor>>()),
+            ExecutorKinds.Agent => CreateAgent(options, sp),
+            _ => new UnconfiguredExecutor(),
+        });
         builder.Services.AddHostedService<WorkerService>();
         // The drain (grace + cancel + release) must fit inside the host's shutdown timeout.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Grace + options.CancelGrace + TimeSpan.FromSeconds(35));
 
         using var host = builder.Build();
         await host.RunAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The agent executor for these options, with real providers and the local session store.</summary>
+    public static AgentExecutor CreateAgent(WorkerOptions options, IServiceProvider sp)
+    {
+        var redactor = SecretRedactor.FromEnvironment(
+            [.. ProviderRegistry.SecretVariables, "A2A_WORKER_TOKEN", "A2A_AUTH_TOKENS", "GITHUB_TOKEN", "GH_TOKEN"], options.Token);
+        var settings = new AgentSettings
+        {
+            Models = options.Catalog,
+            AutoApprove = options.AutoApprove,
+            MaxSteps = options.MaxSteps,
+            WorkerId = options.WorkerId,
+            Redactor = redactor,
+            McpServers = options.McpConfig is { } path ? McpToolSource.LoadConfig(path) : new Dictionary<string, McpServerConfig>(),
+            Tools = new ToolSettings { ShellTimeout = options.ToolTimeout, MaxShellTimeout = options.ShellTimeout, WebFetch = options.WebFetch },
+        };
+        return new AgentExecutor(settings, model => ProviderRegistry.Create(model, Environment.GetEnvironmentVariable),
+            new SessionStore(Path.Combine(options.DataDir, "worker", "sessions")), sp.GetRequiredService<CodeTetherClient>(),
+            sp.GetRequiredService<ILogger<AgentExecutor>>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>());
     }
 
     public static IReadOnlyList<string> ParseCodebases(string? value)
@@ -174,9 +238,7 @@ public static class WorkerCommand
     /// <summary>The admin token a local host writes to <c>$CODETETHER_DATA_DIR/admin-token</c>; null when absent.</summary>
     public static string? ReadAdminToken(Func<string, string?> env)
     {
-        var dataDir = NullIfEmpty(env("CODETETHER_DATA_DIR"))
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "codetether");
-        var file = Path.Combine(dataDir, "admin-token");
+        var file = Path.Combine(DataDirectory(env), "admin-token");
         try
         {
             return File.Exists(file) ? NullIfEmpty(File.ReadAllText(file).Trim()) : null;
@@ -190,6 +252,10 @@ public static class WorkerCommand
             return null;
         }
     }
+
+    private static string DataDirectory(Func<string, string?> env) =>
+        NullIfEmpty(env("CODETETHER_DATA_DIR"))
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "codetether");
 
     private static string DefaultWorkerId()
     {

@@ -1,4 +1,5 @@
 using CodeTether.Shared.Client;
+using CodeTether.Worker.Providers;
 
 namespace CodeTether.Worker;
 
@@ -15,13 +16,31 @@ public sealed class WorkerOptions
     public IReadOnlyList<string> Capabilities { get; init; } = [];
     public IReadOnlyList<string> Models { get; init; } = [];
 
-    /// <summary><c>all</c>, <c>safe</c> or <c>none</c>; used by the agent's tools (later issue).</summary>
+    /// <summary><c>all</c>, <c>safe</c> or <c>none</c>: which of the agent's tool calls run without approval.</summary>
     public string AutoApprove { get; init; } = AutoApproveModes.Safe;
 
     public int MaxConcurrent { get; init; } = 1;
 
-    /// <summary><c>unconfigured</c> (default) or <c>shell</c>.</summary>
+    /// <summary><c>agent</c> (default when a model is configured), <c>shell</c> or <c>unconfigured</c>.</summary>
     public string Executor { get; init; } = ExecutorKinds.Unconfigured;
+
+    /// <summary>The models the agent executor serves (<c>--models</c>, tiers, provider keys).</summary>
+    public ModelCatalog Catalog { get; init; } = ModelCatalog.Empty;
+
+    /// <summary>Where the worker keeps its state (session transcripts under <c>worker/sessions</c>).</summary>
+    public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "codetether");
+
+    /// <summary>MCP servers config file (<c>{"mcpServers": {...}}</c>) whose tools the agent gets.</summary>
+    public string? McpConfig { get; init; }
+
+    /// <summary>Enables the agent's <c>web_fetch</c> tool.</summary>
+    public bool WebFetch { get; init; }
+
+    /// <summary>Model calls per agent task.</summary>
+    public int MaxSteps { get; init; } = 50;
+
+    /// <summary>Default timeout of one agent <c>shell</c> call (never more than <see cref="ShellTimeout"/>).</summary>
+    public TimeSpan ToolTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Time a running task gets to finish after shutdown starts, before it is cancelled and released.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(20);
@@ -58,7 +77,7 @@ public sealed class WorkerOptions
     public override string ToString() =>
         $"WorkerOptions {{ ServerUrl = {ServerUrl}, WorkerId = {WorkerId}, Name = {DisplayName}, " +
         $"Token = {(string.IsNullOrEmpty(Token) ? "(none)" : "***")}, Codebases = [{string.Join(", ", Codebases)}], " +
-        $"Executor = {Executor}, MaxConcurrent = {MaxConcurrent}, AutoApprove = {AutoApprove} }}";
+        $"Executor = {Executor}, Models = [{string.Join(", ", Models)}], MaxConcurrent = {MaxConcurrent}, AutoApprove = {AutoApprove} }}";
 }
 
 public static class AutoApproveModes
@@ -72,4 +91,5 @@ public static class ExecutorKinds
 {
     public const string Unconfigured = "unconfigured";
     public const string Shell = "shell";
+    public const string Agent = "agent";
 }

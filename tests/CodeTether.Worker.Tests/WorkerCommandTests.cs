@@ -86,4 +86,35 @@ public sealed class WorkerCommandTests
 
         Assert.DoesNotContain("very-secret", options.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Resolve_WithAProviderKey_DefaultsToTheAgent_AndAdvertisesItsModels()
+    {
+        var options = Resolve([], new() { ["ANTHROPIC_API_KEY"] = "k" });
+
+        Assert.Equal(ExecutorKinds.Agent, options.Executor);
+        Assert.Equal(["anthropic:claude-sonnet-4-0", "fast", "balanced", "best"], options.Models);
+    }
+
+    [Fact]
+    public void Resolve_AgentFlags_AreParsed()
+    {
+        var options = Resolve(["--executor", "agent", "--models", "openai:gpt-test,fast=ollama:qwen2.5-coder", "--web-fetch",
+            "--max-steps", "7", "--tool-timeout", "30", "--data-dir", "/tmp/ct-data"],
+            new() { ["OPENAI_API_KEY"] = "k" });
+
+        Assert.Equal("ollama:qwen2.5-coder", options.Catalog.Resolve("fast")!.Id);
+        Assert.Equal(["openai:gpt-test", "ollama:qwen2.5-coder", "fast", "balanced", "best"], options.Models);
+        Assert.Equal((true, 7, TimeSpan.FromSeconds(30), "/tmp/ct-data"), (options.WebFetch, options.MaxSteps, options.ToolTimeout, options.DataDir));
+    }
+
+    [Fact]
+    public void Resolve_AgentWithoutAServableModel_IsRefusedAtStartup()
+    {
+        var parse = WorkerCommand.Create().Parse(["--executor", "agent"]);
+        var noKey = WorkerCommand.Create().Parse(["--models", "anthropic:claude-sonnet-4"]);
+
+        Assert.Contains("needs a model", Assert.Throws<ArgumentException>(() => WorkerCommand.ResolveOptions(parse, _ => null)).Message);
+        Assert.Contains("needs ANTHROPIC_API_KEY", Assert.Throws<ArgumentException>(() => WorkerCommand.ResolveOptions(noKey, _ => null)).Message);
+    }
 }
