@@ -18,7 +18,12 @@ public static class CodeTetherHost
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         // appsettings.json ships next to the binary: read it wherever the command is started from.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args, ContentRootPath = AppContext.BaseDirectory,
+            // Static web assets and the dashboard are found by this name, also when a test process hosts us.
+            ApplicationName = typeof(CodeTetherHost).Assembly.GetName().Name,
+        });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         builder.Configuration.AddInMemoryCollection(EnvironmentCompatibility.Map(builder.Configuration));
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) &&
@@ -59,6 +64,7 @@ public static class CodeTetherHost
         builder.Services.AddSingleton<Dispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         builder.Services.AddHostedService<LeaseReaper>();
+        builder.AddCodeTetherDashboard();
         return builder;
     }
 
@@ -69,8 +75,8 @@ public static class CodeTetherHost
         app.UseAuthentication();
         app.UseTenantFromPrincipal();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).AllowAnonymous().ExcludeFromDescription();
         foreach (var path in new[] { "/health", "/v1/health", "/health/live", "/health/ready" })
             app.MapGet(path, Health).AllowAnonymous().WithTags("Health").WithName("Health" + path.Replace("/", "_"));
         app.MapOpenApi().AllowAnonymous();
@@ -80,6 +86,7 @@ public static class CodeTetherHost
         app.MapTasks();
         app.MapWorkers();
         app.MapSessions();
+        app.MapCodeTetherDashboard();
         return app;
     }
 
