@@ -32,7 +32,7 @@ public static class Dashboard
     public static WebApplication MapCodeTetherDashboard(this WebApplication app)
     {
         app.MapSignIn();
-        app.MapHub<LiveHub>("/hubs/live").RequirePermission(Permission.TasksRead).WithName("LiveHub");
+        app.MapHub<LiveHub>("/hubs/live").RequirePermission(Permission.TasksRead);
 
         // Assets and pages are for signed-in people only; the sign-in pages themselves are plain HTML.
         var manifest = Path.Combine(AppContext.BaseDirectory, "codetether.staticwebassets.endpoints.json");
