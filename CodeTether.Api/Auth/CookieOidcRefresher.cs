@@ -17,9 +17,10 @@ namespace CodeTether.Api.Auth;
 /// endpoint, validate the new ID token with the handler's own parameters, and store the new tokens in the cookie.
 /// A refused refresh or an invalid token signs the user out.
 /// </summary>
-public sealed class CookieOidcRefresher(IOptionsMonitor<OpenIdConnectOptions> oidcOptionsMonitor)
+public sealed class CookieOidcRefresher(IOptionsMonitor<OpenIdConnectOptions> oidcOptionsMonitor, ILogger<CookieOidcRefresher> log)
 {
-    static readonly TimeSpan RefreshAhead = TimeSpan.FromMinutes(5);
+    /// <summary>Keycloak's default access-token lifespan is 5 minutes, so refresh shortly before expiry, not 5 minutes before.</summary>
+    static readonly TimeSpan RefreshAhead = TimeSpan.FromSeconds(30);
     readonly OpenIdConnectProtocolValidator _validator = new() { RequireNonce = false };
 
     public async Task ValidateOrRefreshCookieAsync(CookieValidatePrincipalContext context, string oidcScheme)
@@ -37,11 +38,13 @@ public sealed class CookieOidcRefresher(IOptionsMonitor<OpenIdConnectOptions> oi
             ["grant_type"] = "refresh_token",
             ["client_id"] = oidc.ClientId,
             ["client_secret"] = oidc.ClientSecret,
-            ["scope"] = string.Join(' ', oidc.Scope),
+            // no "scope": the refreshed tokens keep the granted scope (RFC 6749 §6)
             ["refresh_token"] = context.Properties.GetTokenValue("refresh_token"),
         }), ct);
         if (!response.IsSuccessStatusCode)
         {
+            var why = await response.Content.ReadAsStringAsync(ct);
+            Log.RefreshRefused(log, (int)response.StatusCode, why.Length > 300 ? why[..300] : why);
             context.RejectPrincipal();
             return;
         }
@@ -57,6 +60,7 @@ public sealed class CookieOidcRefresher(IOptionsMonitor<OpenIdConnectOptions> oi
         var result = await oidc.TokenHandler.ValidateTokenAsync(message.IdToken, parameters);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken idToken)
         {
+            Log.RefreshInvalid(log, result.Exception?.Message ?? "no ID token");
             context.RejectPrincipal();
             return;
         }
@@ -76,4 +80,13 @@ public sealed class CookieOidcRefresher(IOptionsMonitor<OpenIdConnectOptions> oi
             new() { Name = "expires_at", Value = (now + TimeSpan.FromSeconds(expiresIn)).ToString("o", CultureInfo.InvariantCulture) },
         ]);
     }
+}
+
+static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token refresh refused by the identity provider ({Status}: {Error}); signing the user out")]
+    public static partial void RefreshRefused(ILogger logger, int status, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshed ID token is invalid ({Reason}); signing the user out")]
+    public static partial void RefreshInvalid(ILogger logger, string reason);
 }
