@@ -25,6 +25,9 @@ public static class CodeTetherHost
             ApplicationName = typeof(CodeTetherHost).Assembly.GetName().Name,
         });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        // Dashboard assets (ours, MudBlazor's, blazor.web.js): from the build's static web assets manifest when it is
+        // there (dotnet run, tests), from wwwroot when published. Without this, non-Development builds serve empty files.
+        builder.WebHost.UseStaticWebAssets();
         builder.Configuration.AddInMemoryCollection(EnvironmentCompatibility.Map(builder.Configuration));
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) &&
             string.IsNullOrEmpty(builder.Configuration["https_ports"]))

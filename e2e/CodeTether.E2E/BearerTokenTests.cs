@@ -19,18 +19,14 @@ public sealed class BearerTokenTests(KeycloakDashboard d)
         var ctx = await Browser.ContextAsync(d.Browser);
         await using var _ = ctx;
         var page = await ctx.NewPageAsync();
-        var code = new TaskCompletionSource<string>();
-        await page.RouteAsync(redirect + "**", async route =>
-        {
-            code.TrySetResult(System.Web.HttpUtility.ParseQueryString(new Uri(route.Request.Url).Query)["code"] ?? "");
-            await route.FulfillAsync(new() { Status = 200, Body = "ok" });
-        });
         await page.GotoAsync($"{d.Idp.Issuer}/protocol/openid-connect/auth?client_id=codetether-dashboard&response_type=code&scope=openid%20profile%20roles" +
             $"&redirect_uri={Uri.EscapeDataString(redirect)}&code_challenge={challenge}&code_challenge_method=S256&state=s&nonce=n");
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", user);
+        var callback = page.WaitForRequestAsync(r => r.Url.StartsWith(redirect), new() { Timeout = 30_000 });
         await page.ClickAsync("#kc-login");
-        var authCode = await code.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var authCode = System.Web.HttpUtility.ParseQueryString(new Uri((await callback).Url).Query)["code"]
+            ?? throw new InvalidOperationException("no code in the redirect");
 
         using var http = new HttpClient();
         var res = await http.PostAsync($"{d.Idp.Issuer}/protocol/openid-connect/token", new FormUrlEncodedContent(new Dictionary<string, string>

@@ -16,17 +16,34 @@ public static class Browser
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
     });
 
-    public static Task<IBrowserContext> ContextAsync(IBrowser browser, int width = 1280, int height = 860) =>
-        browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, Locale = "en-US" });
+    public static async Task<IBrowserContext> ContextAsync(IBrowser browser, int width = 1280, int height = 860)
+    {
+        var ctx = await browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, Locale = "en-US" });
+        ctx.Page += (_, p) =>
+        {
+            var log = Logs.GetOrAdd(p, _ => []);
+            p.Console += (_, m) => { lock (log) log.Add($"console.{m.Type}: {m.Text}"); };
+            p.PageError += (_, e) => { lock (log) log.Add("pageerror: " + e); };
+            p.RequestFailed += (_, r) => { lock (log) log.Add($"requestfailed: {r.Url} {r.Failure}"); };
+            p.Response += (_, r) => { if (r.Status >= 400) lock (log) log.Add($"http {r.Status}: {r.Url}"); };
+        };
+        return ctx;
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<IPage, List<string>> Logs = new();
 
     /// <summary>The Blazor circuit is up: clicks before that would be lost on the prerendered page.</summary>
     public static async Task WaitForCircuitAsync(IPage page)
     {
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('.mud-layout') !== null",
-            null, new() { Timeout = 30_000 });
-        // The first interactive render replaces the prerendered markup; the theme toggle only reacts once it is live.
-        await page.WaitForFunctionAsync("() => !!(window.Blazor && window.Blazor._internal)", null, new() { Timeout = 30_000 });
-        await page.WaitForTimeoutAsync(300);
+        try
+        {
+            await page.WaitForSelectorAsync("#ct-interactive", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+        }
+        catch (TimeoutException ex)
+        {
+            var log = Logs.GetValueOrDefault(page) ?? [];
+            lock (log) throw new TimeoutException($"The Blazor circuit of {page.Url} never became interactive. Browser log:\n{string.Join('\n', log)}", ex);
+        }
     }
 
     /// <summary>Where screenshots go: artifacts/e2e/screenshots at the repository root.</summary>
