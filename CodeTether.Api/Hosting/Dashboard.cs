@@ -36,7 +36,9 @@ public static class Dashboard
 
         // Assets and pages are for signed-in people only; the sign-in pages themselves are plain HTML.
         var manifest = Path.Combine(AppContext.BaseDirectory, "codetether.staticwebassets.endpoints.json");
-        (File.Exists(manifest) ? app.MapStaticAssets(manifest) : app.MapStaticAssets()).RequirePermission(Permission.Dashboard);
+        // Mapped through a group so that every endpoint it adds (also the build-output fallback {**path:file}) carries the permission.
+        var assets = app.MapGroup("").RequirePermission(Permission.Dashboard);
+        if (File.Exists(manifest)) assets.MapStaticAssets(manifest); else assets.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequirePermission(Permission.Dashboard);
         return app;
     }
