@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/services.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 dotnet tool restore >/dev/null
+# The Keycloak stand-in of the browser tests (e2e/oidc): exact versions from its lock file.
+npm ci --prefix e2e/oidc --no-audit --no-fund --silent || { echo "0 passed, 1 failed"; exit 1; }
 results="TestResults"
 rm -rf "$results"
 dotnet build CodeTether.sln -c Debug -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }

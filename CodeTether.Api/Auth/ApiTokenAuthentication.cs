@@ -21,10 +21,8 @@ public sealed class ApiTokenAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Task.FromResult(AuthenticateResult.NoResult());
-        var presented = header["Bearer ".Length..].Trim();
+        var presented = AuthServiceCollectionExtensions.BearerToken(Request);
+        if (presented is null) return Task.FromResult(AuthenticateResult.NoResult());
         if (presented.Length == 0) return Task.FromResult(AuthenticateResult.Fail("Empty bearer token."));
 
         var o = auth.CurrentValue;

@@ -12,6 +12,8 @@ public enum Permission
     /// <summary>Register, stream, claim, renew, release, sync sessions: what a worker daemon does.</summary>
     WorkerProtocol,
     SessionsRead,
+    /// <summary>Open the dashboard (pages, the circuit, its assets): people, not worker daemons.</summary>
+    Dashboard,
     Admin,
 }
 
@@ -39,11 +41,11 @@ public static class Permissions
         [Roles.Operator] = new HashSet<Permission>
         {
             Permission.CodebasesRead, Permission.CodebasesWrite, Permission.TasksRead, Permission.TasksWrite,
-            Permission.WorkersRead, Permission.WorkerProtocol, Permission.SessionsRead,
+            Permission.WorkersRead, Permission.WorkerProtocol, Permission.SessionsRead, Permission.Dashboard,
         },
         [Roles.Viewer] = new HashSet<Permission>
         {
-            Permission.CodebasesRead, Permission.TasksRead, Permission.WorkersRead, Permission.SessionsRead,
+            Permission.CodebasesRead, Permission.TasksRead, Permission.WorkersRead, Permission.SessionsRead, Permission.Dashboard,
         },
         [Roles.Worker] = new HashSet<Permission> { Permission.WorkerProtocol, Permission.CodebasesRead, Permission.TasksRead },
     };

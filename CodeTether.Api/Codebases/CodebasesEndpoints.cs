@@ -35,14 +35,14 @@ public static class CodebasesEndpoints
         g.MapGet("/{codebaseId}/sessions", SessionsEndpoints.List).RequirePermission(Permission.SessionsRead).WithName($"List{alias}Sessions");
     }
 
-    static async Task<Ok<List<CodebaseDto>>> List(CodeTetherDb db, CancellationToken ct)
+    internal static async Task<Ok<List<CodebaseDto>>> List(CodeTetherDb db, CancellationToken ct)
     {
         var rows = await db.Codebases.AsNoTracking().OrderBy(c => c.Name).ThenBy(c => c.Id).ToListAsync(ct);
         var servers = await ServersAsync(db, ct);
         return TypedResults.Ok(rows.Select(c => c.ToDto(servers)).ToList());
     }
 
-    static async Task<Results<Created<CodebaseDto>, Ok<CodebaseDto>, ProblemHttpResult, ValidationProblem>> Register(
+    internal static async Task<Results<Created<CodebaseDto>, Ok<CodebaseDto>, ProblemHttpResult, ValidationProblem>> Register(
         RegisterCodebaseRequest body, CodeTetherDb db, Transactions tx, CancellationToken ct)
     {
         var errors = Validate(body.Name, body.Path, body.Description, requireAll: true);
@@ -70,12 +70,12 @@ public static class CodebasesEndpoints
         return TypedResults.Created($"/v1/agent/codebases/{codebase.Id}", codebase.ToDto([]));
     }
 
-    static async Task<Results<Ok<CodebaseDto>, ProblemHttpResult>> Get(string codebaseId, CodeTetherDb db, CancellationToken ct) =>
+    internal static async Task<Results<Ok<CodebaseDto>, ProblemHttpResult>> Get(string codebaseId, CodeTetherDb db, CancellationToken ct) =>
         await db.Codebases.AsNoTracking().FirstOrDefaultAsync(c => c.Id == codebaseId, ct) is { } cb
             ? TypedResults.Ok(cb.ToDto(await ServersAsync(db, ct)))
             : Problems.NotFound("Codebase", codebaseId);
 
-    static async Task<Results<Ok<CodebaseDto>, ProblemHttpResult, ValidationProblem>> Update(
+    internal static async Task<Results<Ok<CodebaseDto>, ProblemHttpResult, ValidationProblem>> Update(
         string codebaseId, UpdateCodebaseRequest body, CodeTetherDb db, Transactions tx, CancellationToken ct)
     {
         var errors = Validate(body.Name, body.Path, body.Description, requireAll: false);
@@ -97,7 +97,7 @@ public static class CodebasesEndpoints
         return updated is null ? Problems.NotFound("Codebase", codebaseId) : TypedResults.Ok(updated.ToDto(await ServersAsync(db, ct)));
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> Delete(string codebaseId, CodeTetherDb db, Transactions tx, CancellationToken ct)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(string codebaseId, CodeTetherDb db, Transactions tx, CancellationToken ct)
     {
         var deleted = await tx.RunAsync(async c =>
         {
@@ -109,7 +109,7 @@ public static class CodebasesEndpoints
         return deleted ? TypedResults.NoContent() : Problems.NotFound("Codebase", codebaseId);
     }
 
-    static async Task<Results<Accepted<TaskDto>, ProblemHttpResult, ValidationProblem>> Trigger(
+    internal static async Task<Results<Accepted<TaskDto>, ProblemHttpResult, ValidationProblem>> Trigger(
         string codebaseId, TriggerTaskRequest body, CodeTetherDb db, TaskLifecycle lifecycle, IOptions<TaskOptions> options, CancellationToken ct)
     {
         if (!await db.Codebases.AnyAsync(c => c.Id == codebaseId, ct)) return Problems.NotFound("Codebase", codebaseId);

@@ -19,8 +19,16 @@ public static class CodeTetherHost
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         // appsettings.json ships next to the binary: read it wherever the command is started from.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args, ContentRootPath = AppContext.BaseDirectory,
+            // Static web assets and the dashboard are found by this name, also when a test process hosts us.
+            ApplicationName = typeof(CodeTetherHost).Assembly.GetName().Name,
+        });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        // Dashboard assets (ours, MudBlazor's, blazor.web.js): from the build's static web assets manifest when it is
+        // there (dotnet run, tests), from wwwroot when published. Without this, non-Development builds serve empty files.
+        builder.WebHost.UseStaticWebAssets();
         builder.Configuration.AddInMemoryCollection(EnvironmentCompatibility.Map(builder.Configuration));
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) &&
             string.IsNullOrEmpty(builder.Configuration["https_ports"]))
@@ -63,6 +71,7 @@ public static class CodeTetherHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         builder.Services.AddHostedService<LeaseReaper>();
         builder.AddA2A();
+        builder.AddCodeTetherDashboard();
         return builder;
     }
 
@@ -73,8 +82,8 @@ public static class CodeTetherHost
         app.UseAuthentication();
         app.UseTenantFromPrincipal();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).AllowAnonymous().ExcludeFromDescription();
         foreach (var path in new[] { "/health", "/v1/health", "/health/live", "/health/ready" })
             app.MapGet(path, Health).AllowAnonymous().WithTags("Health").WithName("Health" + path.Replace("/", "_"));
         app.MapOpenApi().AllowAnonymous();
@@ -85,6 +94,7 @@ public static class CodeTetherHost
         app.MapWorkers();
         app.MapSessions();
         app.MapA2A();
+        app.MapCodeTetherDashboard();
         return app;
     }
 

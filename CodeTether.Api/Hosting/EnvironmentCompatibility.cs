@@ -10,6 +10,8 @@ namespace CodeTether.Api.Hosting;
 /// <item><c>CODETETHER_DATA_DIR</c> → <c>Hosting:DataDir</c></item>
 /// <item><c>CODETETHER_PUBLIC_URL</c> / <c>A2A_PUBLIC_URL</c> → <c>Hosting:PublicUrl</c></item>
 /// <item><c>A2A_REDIS_URL</c> → <c>Redis:ConnectionString</c> (the scale-out issue wires the Redis bus)</item>
+/// <item><c>KEYCLOAK_URL</c> + <c>KEYCLOAK_REALM</c> (default <c>codetether</c>) → <c>Keycloak:Authority</c> (<c>{url}/realms/{realm}</c>)</item>
+/// <item><c>KEYCLOAK_CLIENT_ID</c>, <c>KEYCLOAK_CLIENT_SECRET</c>, <c>KEYCLOAK_AUDIENCE</c> → <c>Keycloak:ClientId</c>, <c>:ClientSecret</c>, <c>:Audience</c></item>
 /// </list>
 /// </summary>
 public static class EnvironmentCompatibility
@@ -27,6 +29,15 @@ public static class EnvironmentCompatibility
         Set("Hosting:DataDir", config["CODETETHER_DATA_DIR"]);
         Set("Hosting:PublicUrl", config["CODETETHER_PUBLIC_URL"] ?? config["A2A_PUBLIC_URL"]);
         Set("Redis:ConnectionString", config["A2A_REDIS_URL"]);
+        if (config["KEYCLOAK_URL"] is { Length: > 0 } keycloakUrl)
+        {
+            var url = keycloakUrl.Trim().TrimEnd('/');
+            Set("Keycloak:Authority", url.Contains("/realms/", StringComparison.Ordinal) ? url
+                : $"{url}/realms/{(string.IsNullOrWhiteSpace(config["KEYCLOAK_REALM"]) ? "codetether" : config["KEYCLOAK_REALM"]!.Trim())}");
+        }
+        Set("Keycloak:ClientId", config["KEYCLOAK_CLIENT_ID"]);
+        Set("Keycloak:ClientSecret", config["KEYCLOAK_CLIENT_SECRET"]);
+        Set("Keycloak:Audience", config["KEYCLOAK_AUDIENCE"]);
 
         if (config["A2A_AUTH_TOKENS"] is { Length: > 0 } tokens && !config.GetSection("Auth:Tokens").GetChildren().Any())
         {

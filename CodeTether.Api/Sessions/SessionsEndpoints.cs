@@ -83,14 +83,14 @@ public static class SessionsEndpoints
         return TypedResults.Ok(rows.Select(r => r.s.ToDto(r.Count)).ToList());
     }
 
-    static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> Get(string sessionId, CodeTetherDb db, CancellationToken ct)
+    internal static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> Get(string sessionId, CodeTetherDb db, CancellationToken ct)
     {
         var s = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(x => x.Id == sessionId, ct);
         if (s is null) return Problems.NotFound("Session", sessionId);
         return TypedResults.Ok(s.ToDto(await db.SessionMessages.CountAsync(m => m.SessionId == sessionId, ct)));
     }
 
-    static async Task<Results<Ok<List<SessionMessageDto>>, ProblemHttpResult>> Messages(string sessionId, CodeTetherDb db, CancellationToken ct)
+    internal static async Task<Results<Ok<List<SessionMessageDto>>, ProblemHttpResult>> Messages(string sessionId, CodeTetherDb db, CancellationToken ct)
     {
         if (!await db.Sessions.AnyAsync(x => x.Id == sessionId, ct)) return Problems.NotFound("Session", sessionId);
         var rows = await db.SessionMessages.AsNoTracking().Where(m => m.SessionId == sessionId).OrderBy(m => m.Seq).ToListAsync(ct);

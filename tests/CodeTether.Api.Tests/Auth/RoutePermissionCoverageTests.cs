@@ -44,6 +44,7 @@ public sealed class RoutePermissionCoverageTests
         Assert.All(anonymous, p => Assert.True(
             p is "/" or "/health" or "/v1/health" or "/health/live" or "/health/ready"
                 or "/.well-known/agent-card.json" or "/.well-known/agent.json" // A2A discovery is public by spec
+                or "/login" or "/logout" // signing in and out cannot require being signed in
                 || p.StartsWith("/openapi/") || p.StartsWith("/docs"),
             $"unexpected anonymous route {p}"));
     }
