@@ -33,7 +33,10 @@ public static class A2AEndpoints
 
         // Every caller with a token may read; the write methods check TasksWrite per call (JSON-RPC has one route).
         app.MapPost("/a2a/jsonrpc", JsonRpcEndpoint.HandleAsync).RequirePermission(Permission.TasksRead).WithTags("A2A").WithName("A2AJsonRpc");
-        app.MapPost("/", JsonRpcEndpoint.HandleAsync).RequirePermission(Permission.TasksRead).WithTags("A2A").WithName("A2AJsonRpcRoot");
+        // The dashboard also lives at "/" (Blazor maps GET and POST there): a JSON POST to "/" is A2A (the seed's
+        // example), ordered ahead of the page; form posts still reach the dashboard.
+        app.MapPost("/", JsonRpcEndpoint.HandleAsync).RequirePermission(Permission.TasksRead).WithTags("A2A").WithName("A2AJsonRpcRoot")
+            .Accepts<System.Text.Json.JsonElement>("application/json").WithOrder(-1);
 
         RestEndpoints.Map(app.MapGroup(AgentCards.RestPath).WithTags("A2A REST"));
         return app;

@@ -33,7 +33,7 @@ public static class AuthServiceCollectionExtensions
             {
                 if (BearerToken(http.Request) is { } token)
                     return keycloak.IsConfigured && LooksLikeJwt(token) ? Jwt : ApiTokenAuthenticationHandler.SchemeName;
-                return IsApiPath(http.Request.Path) ? ApiTokenAuthenticationHandler.SchemeName : Cookie;
+                return IsApiRequest(http.Request) ? ApiTokenAuthenticationHandler.SchemeName : Cookie;
             })
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null)
             .AddCookie(Cookie, o =>
@@ -137,9 +137,14 @@ public static class AuthServiceCollectionExtensions
         path.StartsWithSegments("/v1") || path.StartsWithSegments("/a2a") || path.StartsWithSegments("/mcp") ||
         path.StartsWithSegments("/openapi") || path.StartsWithSegments("/health") || path.StartsWithSegments("/.well-known");
 
+    /// <summary>An API path, or a JSON POST to <c>/</c> (A2A JSON-RPC at the root, as in the seed's example).</summary>
+    public static bool IsApiRequest(HttpRequest req) =>
+        IsApiPath(req.Path) ||
+        (req.Path == "/" && HttpMethods.IsPost(req.Method) && req.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true);
+
     /// <summary>A page a person navigates to (not the hub, the circuit, or a fetch).</summary>
     static bool IsBrowserPage(HttpRequest req) =>
-        !IsApiPath(req.Path) && !req.Path.StartsWithSegments("/hubs") && !req.Path.StartsWithSegments("/_blazor") &&
+        !IsApiRequest(req) && !req.Path.StartsWithSegments("/hubs") && !req.Path.StartsWithSegments("/_blazor") &&
         !req.Path.StartsWithSegments("/_framework");
 
     static Task Redirect(RedirectContext<CookieAuthenticationOptions> ctx)
