@@ -160,7 +160,7 @@ public sealed class BenchHost : IAsyncDisposable
         }
     }
 
-    static int FreePort()
+    internal static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

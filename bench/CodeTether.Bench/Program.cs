@@ -92,4 +92,25 @@ idle.SetAction(async (p, ct) =>
 });
 root.Subcommands.Add(idle);
 
+// a2a
+var a2aClients = new Option<int>("--clients", "-c") { Description = "Concurrent message/send clients.", DefaultValueFactory = _ => 16 };
+var a2aDuration = new Option<int>("--duration") { Description = "Seconds of measured message/send load per run.", DefaultValueFactory = _ => 20 };
+var a2aWarmup = new Option<int>("--warmup") { Description = "Seconds of message/send warm-up per run (not measured).", DefaultValueFactory = _ => 5 };
+var a2aStreamClients = new Option<int>("--stream-clients") { Description = "Concurrent message/stream clients.", DefaultValueFactory = _ => 4 };
+var a2aStreams = new Option<int>("--streams") { Description = "Measured message/stream calls per run.", DefaultValueFactory = _ => 1000 };
+var a2aStreamWarmup = new Option<int>("--stream-warmup") { Description = "Warm-up message/stream calls per run.", DefaultValueFactory = _ => 100 };
+var a2aReference = new Option<bool>("--reference") { Description = "Also run the @a2a-js/sdk 0.3.14 reference server (bench/a2a/server.mjs).", DefaultValueFactory = _ => true };
+var a2a = new Command("a2a", "A2A JSON-RPC: non-blocking message/send req/s + latency, message/stream first-event latency; host vs the @a2a-js/sdk reference server.")
+    { a2aClients, a2aDuration, a2aWarmup, a2aStreamClients, a2aStreams, a2aStreamWarmup, a2aReference };
+a2a.SetAction(async (p, ct) =>
+{
+    var ctx = Context(p);
+    var md = await A2aScenario.RunAsync(ctx, new(Dbs(p).ToList(), p.GetValue(a2aReference), p.GetValue(a2aClients),
+        TimeSpan.FromSeconds(p.GetValue(a2aWarmup)), TimeSpan.FromSeconds(p.GetValue(a2aDuration)),
+        p.GetValue(a2aStreamClients), p.GetValue(a2aStreams), p.GetValue(a2aStreamWarmup), p.GetValue(runsOption)));
+    ctx.Write("a2a-" + p.GetValue(dbOption), md);
+    return 0;
+});
+root.Subcommands.Add(a2a);
+
 return await root.Parse(args).InvokeAsync();
