@@ -247,6 +247,37 @@ public sealed class OtherPageTests
     }
 
     [Fact]
+    public void AttemptPhases_CountsTimeWaitingForAnAnswerApartFromRunning()
+    {
+        var t0 = DateTimeOffset.UnixEpoch;
+        TaskEventDto E(string status, int s) => new() { TaskId = "t", CodebaseId = "c", Type = "status", Status = status, Attempt = 1, CreatedAt = t0.AddSeconds(s), Id = s };
+        var a = Assert.Single(AttemptPhases.From([E("submitted", 0), E("claimed", 1), E("running", 2), E("input-required", 5), E("submitted", 65), E("claimed", 66), E("running", 67), E("completed", 70)], t0.AddSeconds(100)));
+        Assert.Equal((60, 6), ((int)a.AwaitingInput.TotalSeconds, (int)a.Running.TotalSeconds));
+    }
+
+    [Fact]
+    public async Task BarChart_AllZero_SaysSoInsteadOfDrawingNothing()
+    {
+        await using var ctx = new BunitContext();
+        var empty = ctx.Render<BarChart>(p => p.Add(x => x.Values, [0, 0, 0]).Add(x => x.EmptyText, "Nothing yet."));
+        Assert.Equal("Nothing yet.", empty.Find("[data-testid=chart-empty]").TextContent);
+        var full = ctx.Render<BarChart>(p => p.Add(x => x.Values, [0, 2.5, 1]).Add(x => x.EmptyText, "Nothing yet.").Add(x => x.Unit, " s"));
+        Assert.Empty(full.FindAll("[data-testid=chart-empty]"));
+        Assert.Contains("max 2.5 s", full.Markup);
+    }
+
+    [Fact]
+    public async Task TaskList_ShowsTheTotalNextToTheTitle()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup();
+        fake.Tasks.AddRange([FakeBoards.NewTask(), FakeBoards.NewTask(TaskStatuses.Failed)]);
+        var cut = ctx.Render<TaskList>();
+        cut.WaitForAssertion(() => Assert.Equal("2 tasks", cut.Find("[data-testid=task-total]").TextContent.Trim()));
+        Assert.Contains("Filters", cut.Find("#filters-toggle").TextContent);
+    }
+
+    [Fact]
     public void RelativeTime_ReadsLikeAPerson()
     {
         var now = DateTimeOffset.UnixEpoch.AddDays(10);
