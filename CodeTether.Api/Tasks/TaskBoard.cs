@@ -131,6 +131,18 @@ public sealed class TaskBoard(DashboardUser user, TimeProvider clock) : ITaskBoa
             return Outcome(outcome, task, taskId, "retried (only failed or cancelled tasks can be)");
         });
 
+    public Task<TaskDto> ResumeAsync(string taskId, string answer, CancellationToken ct = default) =>
+        user.RunAsync(Permission.TasksWrite, async sp =>
+        {
+            var max = sp.GetRequiredService<IOptions<TaskOptions>>().Value.MaxPromptLength;
+            if (string.IsNullOrWhiteSpace(answer))
+                throw new DashboardException("An answer is required.", new Dictionary<string, string[]> { ["answer"] = ["An answer is required."] });
+            if (answer.Length > max)
+                throw new DashboardException($"The answer must be at most {max} characters.", new Dictionary<string, string[]> { ["answer"] = [$"At most {max} characters."] });
+            var (outcome, task) = await sp.GetRequiredService<TaskLifecycle>().ResumeAsync(taskId, answer, ct);
+            return Outcome(outcome, task, taskId, "answered (only tasks waiting for input can be)");
+        });
+
     static TaskDto Outcome(TaskLifecycle.Outcome outcome, AgentTask? task, string taskId, string verb) => outcome switch
     {
         TaskLifecycle.Outcome.Done => task!.ToDto(),

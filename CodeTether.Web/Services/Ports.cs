@@ -70,6 +70,8 @@ public interface ITaskBoard
     Task<TaskDto> TriggerAsync(string codebaseId, TriggerForm form, CancellationToken ct = default);
     Task<TaskDto> CancelAsync(string taskId, CancellationToken ct = default);
     Task<TaskDto> RetryAsync(string taskId, CancellationToken ct = default);
+    /// <summary>Answers the question of a task in <c>input-required</c>: it goes back to the queue with the answer as its prompt.</summary>
+    Task<TaskDto> ResumeAsync(string taskId, string answer, CancellationToken ct = default);
 }
 
 public interface ICodebaseBoard

@@ -113,4 +113,24 @@ a2a.SetAction(async (p, ct) =>
 });
 root.Subcommands.Add(a2a);
 
+// dashboard
+var dbTasks = new Option<int>("--tasks", "-m") { Description = "Tasks in the grid.", DefaultValueFactory = _ => 10_000 };
+var dbNavs = new Option<int>("--navigations") { Description = "Timed navigations to /tasks per run (new tab each).", DefaultValueFactory = _ => 3 };
+var dbWarmup = new Option<int>("--warmup") { Description = "Warm-up events (not measured).", DefaultValueFactory = _ => 10 };
+var dbSamples = new Option<int>("--samples", "-n") { Description = "Measured events per run.", DefaultValueFactory = _ => 100 };
+var dbChromium = new Option<string>("--chromium") { Description = "Chromium executable.", DefaultValueFactory = _ => "/usr/bin/chromium" };
+var dashboard = new Command("dashboard", "Task grid first render over N tasks and event-to-screen latency, in headless Chromium.") { dbTasks, dbNavs, dbWarmup, dbSamples, dbChromium };
+dashboard.SetAction(async (p, ct) =>
+{
+    var ctx = Context(p);
+    foreach (var db in Dbs(p))
+    {
+        var md = await DashboardScenario.RunAsync(ctx, new(db, p.GetValue(dbTasks), p.GetValue(runsOption), p.GetValue(dbNavs),
+            p.GetValue(dbWarmup), p.GetValue(dbSamples), p.GetValue(dbChromium)!));
+        ctx.Write(Name("dashboard", db), md);
+    }
+    return 0;
+});
+root.Subcommands.Add(dashboard);
+
 return await root.Parse(args).InvokeAsync();

@@ -15,6 +15,10 @@ public sealed class FakeBoards : ITaskBoard, ICodebaseBoard, IWorkerBoard, ISess
     public List<CodebaseDto> Codebases { get; } = [];
     public List<TaskDto> Tasks { get; } = [];
     public List<WorkerDto> Workers { get; } = [];
+    public Dictionary<string, List<TaskEventDto>> Events { get; } = [];
+    public List<(string TaskId, string Answer)> Answers { get; } = [];
+    /// <summary>What <see cref="ResumeAsync"/> throws (e.g. the server's refusal), if anything.</summary>
+    public Exception? ResumeFails { get; set; }
     public Exception? Fail { get; set; }
     public TaskCompletionSource? Gate { get; set; }
 
@@ -30,7 +34,7 @@ public sealed class FakeBoards : ITaskBoard, ICodebaseBoard, IWorkerBoard, ISess
     async Task<TaskView?> ITaskBoard.GetAsync(string id, CancellationToken ct)
     {
         await Wait();
-        return Tasks.FirstOrDefault(t => t.Id == id) is { } t ? new TaskView(t, [], null) : null;
+        return Tasks.FirstOrDefault(t => t.Id == id) is { } t ? new TaskView(t, Events.GetValueOrDefault(id) ?? [], null) : null;
     }
     public async Task<OverviewStats> GetOverviewAsync(CancellationToken ct = default)
     {
@@ -46,6 +50,14 @@ public sealed class FakeBoards : ITaskBoard, ICodebaseBoard, IWorkerBoard, ISess
     public Task<TaskDto> TriggerAsync(string codebaseId, TriggerForm form, CancellationToken ct = default) => throw new NotSupportedException();
     public Task<TaskDto> CancelAsync(string taskId, CancellationToken ct = default) => throw new NotSupportedException();
     public Task<TaskDto> RetryAsync(string taskId, CancellationToken ct = default) => throw new NotSupportedException();
+    public Task<TaskDto> ResumeAsync(string taskId, string answer, CancellationToken ct = default)
+    {
+        if (ResumeFails is not null) throw ResumeFails;
+        Answers.Add((taskId, answer));
+        var i = Tasks.FindIndex(t => t.Id == taskId);
+        Tasks[i] = Tasks[i] with { Status = TaskStatuses.Submitted, Prompt = answer, StatusMessage = null };
+        return Task.FromResult(Tasks[i]);
+    }
 
     async Task<IReadOnlyList<WorkerDto>> IWorkerBoard.ListAsync(CancellationToken ct) { await Wait(); return Workers; }
     async Task<WorkerDto?> IWorkerBoard.GetAsync(string id, CancellationToken ct) { await Wait(); return Workers.FirstOrDefault(w => w.WorkerId == id); }

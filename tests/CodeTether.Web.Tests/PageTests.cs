@@ -142,6 +142,96 @@ public sealed class OtherPageTests
         cut.WaitForAssertion(() => Assert.True(cut.Find("#cancel-task").HasAttribute("disabled")));
     }
 
+    static TaskDto AskingTask(FakeBoards fake, string question = "Which branch should I push to?")
+    {
+        var t = FakeBoards.NewTask(TaskStatuses.InputRequired) with { StatusMessage = question };
+        fake.Tasks.Add(t);
+        return t;
+    }
+
+    [Fact]
+    public async Task TaskDetail_InputRequired_ShowsQuestionAndAnswersThroughThePort()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup(role: "operator");
+        var t = AskingTask(fake);
+        var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
+        cut.WaitForAssertion(() => Assert.Contains("Which branch should I push to?", cut.Find("[data-testid=question]").TextContent));
+        Assert.False(cut.Find("#answer-input").HasAttribute("disabled"));
+        Assert.False(cut.Find("#answer-submit").HasAttribute("disabled"));
+
+        cut.Find("#answer-submit").Click(); // empty: refused in the page, the port is not called
+        cut.WaitForAssertion(() => Assert.Contains("An answer is required.", cut.Markup));
+        Assert.Empty(fake.Answers);
+
+        cut.Find("#answer-input").Input("release/2.0");
+        cut.Find("#answer-submit").Click();
+        cut.WaitForAssertion(() => Assert.Equal((t.Id, "release/2.0"), Assert.Single(fake.Answers)));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=input-required]")));
+        Assert.Equal(TaskStatuses.Submitted, cut.Find("[data-testid=task-status] .ct-status").GetAttribute("data-status"));
+    }
+
+    [Fact]
+    public async Task TaskDetail_InputRequired_AsViewer_DisablesTheAnswerBox()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup(role: "viewer");
+        var t = AskingTask(fake);
+        var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=question]")));
+        Assert.True(cut.Find("#answer-input").HasAttribute("disabled"));
+        Assert.True(cut.Find("#answer-submit").HasAttribute("disabled"));
+        Assert.Contains("Viewers cannot answer", cut.Markup);
+    }
+
+    [Fact]
+    public async Task TaskDetail_InputRequired_PrefersTheFullQuestionOfTheStatusEvent()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup();
+        var t = AskingTask(fake, "truncated…");
+        fake.Events[t.Id] =
+        [
+            new TaskEventDto
+            {
+                Id = 7, TaskId = t.Id, CodebaseId = t.CodebaseId, Type = "status", Status = TaskStatuses.InputRequired, CreatedAt = DateTimeOffset.UtcNow,
+                Data = System.Text.Json.JsonSerializer.SerializeToElement(new { from = "running", to = "input-required", message = "The whole question, untruncated?" }),
+            },
+        ];
+        var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
+        cut.WaitForAssertion(() => Assert.Equal("The whole question, untruncated?", cut.Find("[data-testid=question]").TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task TaskDetail_InputRequired_ServerRefusal_KeepsTheAnswer()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup();
+        fake.ResumeFails = new DashboardException("An answer is required.", new Dictionary<string, string[]> { ["answer"] = ["At most 10 characters."] });
+        var t = AskingTask(fake);
+        var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#answer-input")));
+        cut.Find("#answer-input").Input("a very long answer");
+        cut.Find("#answer-submit").Click();
+        cut.WaitForAssertion(() => Assert.Contains("At most 10 characters.", cut.Markup));
+        Assert.NotEmpty(cut.FindAll("[data-testid=input-required]"));
+    }
+
+    [Theory]
+    [InlineData(TaskStatuses.Running)]
+    [InlineData(TaskStatuses.Completed)]
+    [InlineData(TaskStatuses.Submitted)]
+    public async Task TaskDetail_NotWaitingForInput_ShowsNoAnswerBox(string status)
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup();
+        var t = FakeBoards.NewTask(status);
+        fake.Tasks.Add(t);
+        var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=timeline]")));
+        Assert.Empty(cut.FindAll("[data-testid=input-required]"));
+    }
+
     [Fact]
     public void AttemptPhases_SplitsWaitingClaimedRunning()
     {
@@ -154,6 +244,37 @@ public sealed class OtherPageTests
         var a = Assert.Single(phases);
         Assert.Equal((5, 1, 10), ((int)a.Waiting.TotalSeconds, (int)a.Claimed.TotalSeconds, (int)a.Running.TotalSeconds));
         Assert.Equal("completed", a.Outcome);
+    }
+
+    [Fact]
+    public void AttemptPhases_CountsTimeWaitingForAnAnswerApartFromRunning()
+    {
+        var t0 = DateTimeOffset.UnixEpoch;
+        TaskEventDto E(string status, int s) => new() { TaskId = "t", CodebaseId = "c", Type = "status", Status = status, Attempt = 1, CreatedAt = t0.AddSeconds(s), Id = s };
+        var a = Assert.Single(AttemptPhases.From([E("submitted", 0), E("claimed", 1), E("running", 2), E("input-required", 5), E("submitted", 65), E("claimed", 66), E("running", 67), E("completed", 70)], t0.AddSeconds(100)));
+        Assert.Equal((60, 6), ((int)a.AwaitingInput.TotalSeconds, (int)a.Running.TotalSeconds));
+    }
+
+    [Fact]
+    public async Task BarChart_AllZero_SaysSoInsteadOfDrawingNothing()
+    {
+        await using var ctx = new BunitContext();
+        var empty = ctx.Render<BarChart>(p => p.Add(x => x.Values, [0, 0, 0]).Add(x => x.EmptyText, "Nothing yet."));
+        Assert.Equal("Nothing yet.", empty.Find("[data-testid=chart-empty]").TextContent);
+        var full = ctx.Render<BarChart>(p => p.Add(x => x.Values, [0, 2.5, 1]).Add(x => x.EmptyText, "Nothing yet.").Add(x => x.Unit, " s"));
+        Assert.Empty(full.FindAll("[data-testid=chart-empty]"));
+        Assert.Contains("max 2.5 s", full.Markup);
+    }
+
+    [Fact]
+    public async Task TaskList_ShowsTheTotalNextToTheTitle()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup();
+        fake.Tasks.AddRange([FakeBoards.NewTask(), FakeBoards.NewTask(TaskStatuses.Failed)]);
+        var cut = ctx.Render<TaskList>();
+        cut.WaitForAssertion(() => Assert.Equal("2 tasks", cut.Find("[data-testid=task-total]").TextContent.Trim()));
+        Assert.Contains("Filters", cut.Find("#filters-toggle").TextContent);
     }
 
     [Fact]
