@@ -171,7 +171,41 @@ internal sealed partial class TaskRun : IDisposable
             Log.NotReleasingLostLease(_logger, task.Id);
             return;
         }
+        if (outcome.IsInputRequired && Reason is StopReason.None or StopReason.Shutdown)
+        {
+            await RequestInputOnceAsync(outcome).ConfigureAwait(false);
+            return;
+        }
         await ReleaseOnceAsync(ReleaseFor(outcome)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The executor waits for the user: <c>input-required</c> with the question (the server frees the lease; the answer
+    /// resumes the task). A server that cannot take it gets the task released as failed with the question, never left claimed.
+    /// </summary>
+    private async Task RequestInputOnceAsync(TaskOutcome outcome)
+    {
+        var question = string.IsNullOrWhiteSpace(outcome.Question) ? "the agent needs input" : outcome.Question;
+        if (Interlocked.Exchange(ref _released, 1) == 1) return;
+        Volatile.Write(ref _working, 0);
+        using var timeout = new CancellationTokenSource(ReleaseTimeout, _time);
+        try
+        {
+            await _client.RequestInputAsync(TaskId, Interlocked.Read(ref _fencingToken), question, timeout.Token).ConfigureAwait(false);
+            Log.InputRequested(_logger, TaskId, question.Length > 200 ? question[..200] + "…" : question);
+            return;
+        }
+        catch (LeaseLostException)
+        {
+            Log.ReleaseRefused(_logger, TaskId, TaskStatuses.InputRequired);
+            return;
+        }
+        catch (Exception ex)
+        {
+            Log.RequestInputFailed(_logger, TaskId, ex.Message);
+        }
+        Interlocked.Exchange(ref _released, 0);
+        await ReleaseOnceAsync((TaskStatuses.Failed, outcome.Result, $"input required: {question} (asking the server failed)")).ConfigureAwait(false);
     }
 
     private (string Status, string? Result, string? Error) ReleaseFor(TaskOutcome outcome)
@@ -348,5 +382,11 @@ internal sealed partial class TaskRun : IDisposable
 
         [LoggerMessage(210, LogLevel.Warning, "Lease of task {TaskId} lost; not releasing it")]
         public static partial void NotReleasingLostLease(ILogger logger, string taskId);
+
+        [LoggerMessage(211, LogLevel.Information, "Task {TaskId} waits for input: {Question}")]
+        public static partial void InputRequested(ILogger logger, string taskId, string question);
+
+        [LoggerMessage(212, LogLevel.Warning, "Moving task {TaskId} to input-required failed ({Reason}); releasing it as failed")]
+        public static partial void RequestInputFailed(ILogger logger, string taskId, string reason);
     }
 }

@@ -413,6 +413,22 @@ public sealed partial class CodeTetherClient : IDisposable
         await EnsureLeaseAsync(response, taskId, HttpStatusCode.NotFound, HttpStatusCode.NotFound, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>POST /v1/worker/tasks/{id}/input-required</c>: the agent needs the user (a question or an approval). The task
+    /// moves to <c>input-required</c> and the lease is given up; the user's answer (<see cref="ResumeTaskAsync"/>) puts it
+    /// back in the queue with the answer as its prompt. Throws <see cref="LeaseLostException"/> on 404/409.
+    /// </summary>
+    public async Task<TaskDto> RequestInputAsync(string taskId, long fencingToken, string question, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(taskId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(question);
+        var body = new RequestInputRequest { WorkerId = Options.WorkerId, FencingToken = fencingToken, Message = question };
+        using var response = await SendAsync(HttpMethod.Post,
+            $"/v1/worker/tasks/{Uri.EscapeDataString(taskId)}/input-required", body, ct).ConfigureAwait(false);
+        await EnsureLeaseAsync(response, taskId, HttpStatusCode.NotFound, HttpStatusCode.Conflict, ct).ConfigureAwait(false);
+        return await ReadAsync<TaskDto>(response, ct).ConfigureAwait(false);
+    }
+
     /// <summary><c>POST /v1/agent/codebases/{id}/sessions/sync</c>.</summary>
     public async Task<SessionSyncResponse> SyncSessionsAsync(string codebaseId, SessionSyncRequest request,
         CancellationToken ct = default)
@@ -469,6 +485,17 @@ public sealed partial class CodeTetherClient : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(taskId);
         using var response = await SendAsync(HttpMethod.Post, $"/v1/agent/tasks/{Uri.EscapeDataString(taskId)}/cancel",
             new CancelTaskRequest { Reason = reason }, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+        return await ReadAsync<TaskDto>(response, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST /v1/agent/tasks/{id}/resume</c>: answers a task waiting in <c>input-required</c>.</summary>
+    public async Task<TaskDto> ResumeTaskAsync(string taskId, string answer, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(taskId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(answer);
+        using var response = await SendAsync(HttpMethod.Post, $"/v1/agent/tasks/{Uri.EscapeDataString(taskId)}/resume",
+            new ResumeTaskRequest { Prompt = answer }, ct, noRetry: true).ConfigureAwait(false);
         await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
         return await ReadAsync<TaskDto>(response, ct).ConfigureAwait(false);
     }

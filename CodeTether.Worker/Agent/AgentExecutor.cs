@@ -83,72 +83,159 @@ public sealed partial class AgentExecutor(
         var byName = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
         var sessionId = string.IsNullOrWhiteSpace(task.SessionId) ? "task-" + task.Id : task.SessionId;
+        var header = sessions is null ? null : await sessions.LoadHeaderAsync(sessionId, ct).ConfigureAwait(false);
         var history = sessions is null ? [] : await sessions.LoadAsync(sessionId, ct).ConfigureAwait(false);
         var messages = new List<ChatMessage> { new(ChatRole.System, SystemPrompt(agent, root, tools)) };
-        messages.AddRange(SessionStore.ToChat(history));
+        // A resumed task (the user answered its question or approval): continue the open turn of its session.
+        var resume = header?.Pending is { } p && p.TaskId == task.Id ? p : null;
+        var past = SessionStore.ToChat(history, keepOpenTurn: resume is not null);
+        if (resume is not null && !CanResume(past, resume)) (resume, past) = (null, SessionStore.ToChat(history));
+        messages.AddRange(past);
         var firstNew = messages.Count;
-        messages.Add(new ChatMessage(ChatRole.User, task.Prompt));
+        if (resume is null) messages.Add(new ChatMessage(ChatRole.User, task.Prompt));
 
         var usage = new Usage(model);
         var options = new ChatOptions { Tools = [.. tools.Select(t => (AITool)t.Declaration)], ToolMode = ChatToolMode.Auto };
         Log.Starting(_logger, task.Id, agent, model.Id, tools.Count, history.Count);
+        var run = new LoopState(ctx, chat, messages, options, byName, toolCtx, usage);
         TaskOutcome outcome;
         try
         {
-            outcome = await LoopAsync(ctx, chat, messages, options, byName, toolCtx, usage, ct).ConfigureAwait(false);
+            if (resume is not null)
+            {
+                Log.Resuming(_logger, task.Id, resume.Kind, resume.Tool);
+                outcome = await ResumeAsync(run, resume, task.Prompt, ct).ConfigureAwait(false)
+                    ?? await LoopAsync(run, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                outcome = await LoopAsync(run, ct).ConfigureAwait(false);
+            }
         }
         finally
         {
             usage.SubInput = toolCtx.SubInputTokens;
             usage.SubOutput = toolCtx.SubOutputTokens;
             await StepAsync(ctx, TaskEventTypes.Usage, usage.ToJson()).ConfigureAwait(false);
-            await SaveAndSyncAsync(task, agent, sessionId, history.Count, messages.Skip(firstNew)).ConfigureAwait(false);
+            // Saved before the worker tells the server (input-required): a quick answer finds the pending state on disk.
+            await SaveAndSyncAsync(task, agent, sessionId, history.Count, messages.Skip(firstNew), run.Pause).ConfigureAwait(false);
         }
         var usageLine = $"\n\n[usage] {usage.Summary}";
         return outcome with { Result = (outcome.Result ?? "") + usageLine };
     }
 
-    private async Task<TaskOutcome> LoopAsync(TaskContext ctx, IChatClient chat, List<ChatMessage> messages, ChatOptions options,
-        Dictionary<string, AgentTool> tools, ToolContext toolCtx, Usage usage, CancellationToken ct)
+    /// <summary>One run's loop state.</summary>
+    private sealed record LoopState(TaskContext Ctx, IChatClient Chat, List<ChatMessage> Messages, ChatOptions Options,
+        Dictionary<string, AgentTool> Tools, ToolContext ToolCtx, Usage Usage)
     {
-        string? lastText = null;
+        public string? LastText { get; set; }
+        /// <summary>Set when the run stops to wait for the user.</summary>
+        public PendingInput? Pause { get; set; }
+    }
+
+    /// <summary>How a call is decided: by the approval policy, or by the user's answer to an approval request.</summary>
+    private enum Decision { Policy, Approved, Declined }
+
+    private static bool CanResume(List<ChatMessage> past, PendingInput pending) =>
+        SessionStore.OpenTurn(past) is { } open && Unanswered(past, open).FirstOrDefault()?.CallId == pending.CallId;
+
+    private static List<FunctionCallContent> Unanswered(List<ChatMessage> messages, int open)
+    {
+        var answered = messages.Skip(open + 1).SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Select(r => r.CallId).ToHashSet();
+        return [.. messages[open].Contents.OfType<FunctionCallContent>().Where(c => !answered.Contains(c.CallId))];
+    }
+
+    /// <summary><c>yes</c>, <c>y</c>, <c>approve</c>, <c>approved</c> (any case, trailing punctuation ignored) approve; anything else declines.</summary>
+    public static bool IsApproval(string answer)
+    {
+        var first = answer.Trim().Split((char[])[' ', '\n', '\t', ',', ':', ';'], 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        return first.TrimEnd('.', '!').ToLowerInvariant() is "yes" or "y" or "approve" or "approved";
+    }
+
+    /// <summary>
+    /// Continues the open turn with the user's answer: the pending call runs (approved) or is skipped (declined), or gets
+    /// the answer (<c>ask_user</c>); the turn's remaining calls run through the policy; then the answer becomes the next
+    /// user message. Returns an outcome when the turn has to wait for the user again, else null (the loop goes on).
+    /// </summary>
+    private async Task<TaskOutcome?> ResumeAsync(LoopState run, PendingInput pending, string answer, CancellationToken ct)
+    {
+        var remaining = Unanswered(run.Messages, SessionStore.OpenTurn(run.Messages)!.Value);
+        var results = new List<AIContent>();
+        var first = remaining[0];
+        if (pending.Kind == PendingInput.QuestionKind)
+        {
+            results.Add(new FunctionResultContent(first.CallId, settings.Redactor.Redact($"The user answered: {answer}")));
+        }
+        else
+        {
+            var approved = IsApproval(answer);
+            await StepAsync(run.Ctx, TaskEventTypes.Message, new JsonObject
+            {
+                ["role"] = "user", ["kind"] = approved ? "approved" : "declined", ["tool"] = first.Name, ["text"] = answer,
+            }).ConfigureAwait(false);
+            var (result, pause) = await RunToolAsync(run, first, approved ? Decision.Approved : Decision.Declined, answer, ct).ConfigureAwait(false);
+            if (result is not null) results.Add(result);
+            if (pause is not null) return Pause(run, results, pause);
+        }
+        foreach (var call in remaining.Skip(1))
+        {
+            var (result, pause) = await RunToolAsync(run, call, Decision.Policy, null, ct).ConfigureAwait(false);
+            if (result is not null) results.Add(result);
+            if (pause is not null) return Pause(run, results, pause);
+        }
+        run.Messages.Add(new ChatMessage(ChatRole.Tool, results));
+        run.Messages.Add(new ChatMessage(ChatRole.User, answer));
+        return null;
+    }
+
+    private TaskOutcome Pause(LoopState run, List<AIContent> results, PendingInput pending)
+    {
+        if (results.Count > 0) run.Messages.Add(new ChatMessage(ChatRole.Tool, results));
+        run.Pause = pending;
+        return TaskOutcome.InputRequired(settings.Redactor.Redact(pending.Question),
+            run.LastText is null ? null : settings.Redactor.Redact(run.LastText));
+    }
+
+    private async Task<TaskOutcome> LoopAsync(LoopState run, CancellationToken ct)
+    {
         for (var step = 1; step <= settings.MaxSteps; step++)
         {
-            var response = await chat.GetResponseAsync(messages, options, ct).ConfigureAwait(false);
-            usage.Add(response.Usage);
-            messages.AddRange(response.Messages);
+            var response = await run.Chat.GetResponseAsync(run.Messages, run.Options, ct).ConfigureAwait(false);
+            run.Usage.Add(response.Usage);
+            run.Messages.AddRange(response.Messages);
             if (response.Text is { Length: > 0 } text)
             {
-                lastText = text;
-                await StepAsync(ctx, TaskEventTypes.Message, new JsonObject { ["role"] = "assistant", ["text"] = text }).ConfigureAwait(false);
+                run.LastText = text;
+                await StepAsync(run.Ctx, TaskEventTypes.Message, new JsonObject { ["role"] = "assistant", ["text"] = text }).ConfigureAwait(false);
             }
             var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
-            if (calls.Count == 0) return TaskOutcome.Completed(settings.Redactor.Redact(lastText ?? "(the agent finished without a summary)"));
+            if (calls.Count == 0) return TaskOutcome.Completed(settings.Redactor.Redact(run.LastText ?? "(the agent finished without a summary)"));
 
             var results = new List<AIContent>();
             foreach (var call in calls)
             {
-                results.Add(await RunToolAsync(ctx, call, tools, toolCtx, usage, ct).ConfigureAwait(false));
+                ct.ThrowIfCancellationRequested();
+                var (result, pause) = await RunToolAsync(run, call, Decision.Policy, null, ct).ConfigureAwait(false);
+                if (result is not null) results.Add(result);
+                if (pause is not null) return Pause(run, results, pause);
             }
-            messages.Add(new ChatMessage(ChatRole.Tool, results));
-            if (toolCtx.InputRequest is { } question)
-            {
-                await StepAsync(ctx, TaskEventTypes.Message, new JsonObject { ["role"] = "assistant", ["kind"] = "question", ["text"] = question }).ConfigureAwait(false);
-                return TaskOutcome.Failed(
-                    $"input required: {settings.Redactor.Redact(question)} (this server has no input-required round-trip yet; answer with a follow-up task on session {ctx.Task.SessionId ?? "task-" + ctx.Task.Id})",
-                    lastText);
-            }
-            await ctx.ProgressAsync(null, $"step {step}: {string.Join(", ", calls.Select(c => c.Name))}", ct).ConfigureAwait(false);
+            run.Messages.Add(new ChatMessage(ChatRole.Tool, results));
+            await run.Ctx.ProgressAsync(null, $"step {step}: {string.Join(", ", calls.Select(c => c.Name))}", ct).ConfigureAwait(false);
         }
-        return TaskOutcome.Failed($"step limit reached: {settings.MaxSteps} model calls without a final answer", lastText);
+        return TaskOutcome.Failed($"step limit reached: {settings.MaxSteps} model calls without a final answer", run.LastText);
     }
 
-    private async Task<FunctionResultContent> RunToolAsync(TaskContext ctx, FunctionCallContent call, Dictionary<string, AgentTool> tools,
-        ToolContext toolCtx, Usage usage, CancellationToken ct)
+    /// <summary>
+    /// Runs one call (or refuses it) and posts its steps. Returns the result for the model, or — when the call has to wait
+    /// for the user (an approval, or <c>ask_user</c>'s question) — no result and what the session waits for.
+    /// </summary>
+    private async Task<(FunctionResultContent? Result, PendingInput? Pause)> RunToolAsync(LoopState run, FunctionCallContent call,
+        Decision decision, string? answer, CancellationToken ct)
     {
-        usage.ToolCalls++;
+        var (ctx, tools, toolCtx) = (run.Ctx, run.Tools, run.ToolCtx);
         var arguments = JsonSerializer.SerializeToNode(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions);
-        await StepAsync(ctx, TaskEventTypes.ToolCall, new JsonObject { ["id"] = call.CallId, ["name"] = call.Name, ["arguments"] = arguments }).ConfigureAwait(false);
+        if (decision == Decision.Policy)
+            await StepAsync(ctx, TaskEventTypes.ToolCall, new JsonObject { ["id"] = call.CallId, ["name"] = call.Name, ["arguments"] = arguments?.DeepClone() }).ConfigureAwait(false);
 
         var started = Stopwatch.GetTimestamp();
         var approved = true;
@@ -157,16 +244,25 @@ public sealed partial class AgentExecutor(
             result = ToolResult.Error($"unknown tool '{call.Name}'; available tools: {string.Join(", ", tools.Keys)}");
         else if (call.Exception is not null)
             result = ToolResult.Error($"the arguments are not valid JSON ({call.Exception.Message}); call {call.Name} again with a JSON object");
-        else if (_approval.NeedsApproval(tool))
+        else if (decision == Decision.Policy && tool.Name != AskUserTool && _approval.NeedsApproval(tool))
+        {
+            var question = settings.Redactor.Redact(_approval.Question(tool, arguments?.ToJsonString() ?? "{}"));
+            await StepAsync(ctx, TaskEventTypes.Message, new JsonObject
+            {
+                ["role"] = "system", ["kind"] = "approval_required", ["id"] = call.CallId, ["tool"] = tool.Name, ["arguments"] = arguments, ["text"] = question,
+            }).ConfigureAwait(false);
+            return (null, new PendingInput(ctx.Task.Id, PendingInput.ApprovalKind, call.CallId, tool.Name, question));
+        }
+        else if (decision == Decision.Declined)
         {
             approved = false;
-            result = new ToolResult(_approval.ModelMessage(tool), IsError: true);
-            await StepAsync(ctx, TaskEventTypes.Message, new JsonObject { ["role"] = "system", ["kind"] = "approval_required", ["tool"] = tool.Name, ["text"] = _approval.UserMessage(tool) }).ConfigureAwait(false);
+            result = new ToolResult(ApprovalPolicy.DeclinedMessage(tool, answer ?? ""), IsError: true);
         }
         else
         {
             result = await tool.InvokeAsync(new ToolArgs(call.Arguments), toolCtx, ct).ConfigureAwait(false);
         }
+        run.Usage.ToolCalls++;
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var text = settings.Redactor.Redact(ShellTools.Cap(result.Text, toolCtx.Settings.OutputCap));
         Log.ToolRan(_logger, ctx.Task.Id, call.Name, !result.IsError, approved, (long)elapsedMs, text.Length);
@@ -181,8 +277,17 @@ public sealed partial class AgentExecutor(
         }).ConfigureAwait(false);
         foreach (var diff in result.Diffs)
             await StepAsync(ctx, TaskEventTypes.Diff, new JsonObject { ["path"] = diff.Path, ["diff"] = diff.Diff, ["tool"] = call.Name }).ConfigureAwait(false);
-        return new FunctionResultContent(call.CallId, text);
+        if (toolCtx.InputRequest is { } asked)
+        {
+            toolCtx.InputRequest = null;
+            var question = settings.Redactor.Redact(asked);
+            await StepAsync(ctx, TaskEventTypes.Message, new JsonObject { ["role"] = "assistant", ["kind"] = "question", ["id"] = call.CallId, ["text"] = question }).ConfigureAwait(false);
+            return (null, new PendingInput(ctx.Task.Id, PendingInput.QuestionKind, call.CallId, call.Name, question));
+        }
+        return (new FunctionResultContent(call.CallId, text), null);
     }
+
+    private const string AskUserTool = "ask_user";
 
     private ValueTask StepAsync(TaskContext ctx, string type, JsonObject data)
     {
@@ -190,7 +295,8 @@ public sealed partial class AgentExecutor(
         return ctx.ReportAsync(new TaskStep { Type = type, Data = JsonSerializer.SerializeToElement(redacted) });
     }
 
-    private async Task SaveAndSyncAsync(TaskDto task, string agent, string sessionId, int seq, IEnumerable<ChatMessage> newMessages)
+    private async Task SaveAndSyncAsync(TaskDto task, string agent, string sessionId, int seq, IEnumerable<ChatMessage> newMessages,
+        PendingInput? pending)
     {
         if (sessions is null) return;
         try
@@ -198,7 +304,7 @@ public sealed partial class AgentExecutor(
             var now = _time.GetUtcNow();
             var previous = await sessions.LoadHeaderAsync(sessionId, CancellationToken.None).ConfigureAwait(false);
             var header = new StoredSession(sessionId, task.CodebaseId, previous?.Title ?? Title(task), agent, task.Id,
-                previous?.CreatedAt ?? now, now);
+                previous?.CreatedAt ?? now, now, pending);
             var stored = newMessages.Select(m => SessionStore.FromChat($"{sessionId}-{++seq:D5}", m, task.Id, now, settings.Redactor.Redact)).ToList();
             var all = await sessions.AppendAsync(header, stored, CancellationToken.None).ConfigureAwait(false);
             if (server is null || task.CodebaseId == CodebaseIds.Global) return;
@@ -280,6 +386,9 @@ public sealed partial class AgentExecutor(
 
         [LoggerMessage(402, LogLevel.Information, "Task {TaskId}: session {SessionId} synced ({Count} messages)")]
         public static partial void Synced(ILogger logger, string taskId, string sessionId, int count);
+
+        [LoggerMessage(404, LogLevel.Information, "Task {TaskId}: resuming its session with the user's answer ({Kind} for {Tool})")]
+        public static partial void Resuming(ILogger logger, string taskId, string kind, string tool);
 
         [LoggerMessage(403, LogLevel.Warning, "Task {TaskId}: saving or syncing session {SessionId} failed: {Reason}")]
         public static partial void SyncFailed(ILogger logger, string taskId, string sessionId, string reason);

@@ -15,13 +15,23 @@ public interface ITaskExecutor
     Task<TaskOutcome> ExecuteAsync(TaskContext ctx, CancellationToken ct);
 }
 
-/// <summary>How a task ended: <see cref="TaskStatuses.Completed"/> or <see cref="TaskStatuses.Failed"/>.</summary>
+/// <summary>
+/// How a run ended: <see cref="TaskStatuses.Completed"/>, <see cref="TaskStatuses.Failed"/>, or
+/// <see cref="TaskStatuses.InputRequired"/> — the agent waits for the user (<see cref="Question"/>): the worker hands the
+/// task to the server as <c>input-required</c> instead of releasing it, and the answer comes back as a resumed task.
+/// </summary>
 public sealed record TaskOutcome(string Status, string? Result, string? Error)
 {
     public static TaskOutcome Completed(string? result) => new(TaskStatuses.Completed, result, null);
     public static TaskOutcome Failed(string error, string? result = null) => new(TaskStatuses.Failed, result, error);
+    public static TaskOutcome InputRequired(string question, string? result = null) =>
+        new(TaskStatuses.InputRequired, result, null) { Question = question };
+
+    /// <summary>The question for the user when <see cref="Status"/> is <c>input-required</c>.</summary>
+    public string? Question { get; init; }
 
     public bool IsCompleted => Status == TaskStatuses.Completed;
+    public bool IsInputRequired => Status == TaskStatuses.InputRequired;
 }
 
 /// <summary>What an executor gets for one task: the task, its lease, and the ways to report back.</summary>

@@ -80,11 +80,16 @@ public sealed class ApprovalPolicy(string mode)
         _ => true,
     };
 
-    public string ModelMessage(Tools.AgentTool tool) =>
-        $"not approved: '{tool.Name}' {(tool.ReadOnly ? "" : "changes files or runs commands and ")}needs approval under --auto-approve {Mode}, " +
-        "and this worker cannot ask for approval yet. Do not retry it; continue with the tools you may use, or finish and explain what remains to be done.";
+    /// <summary>The approval request the user sees (<c>input-required</c>): which tool, with which arguments (cut at 2000 chars).</summary>
+    public string Question(Tools.AgentTool tool, string argumentsJson)
+    {
+        var args = argumentsJson.Length > 2000 ? argumentsJson[..2000] + $"… [{argumentsJson.Length - 2000} more characters]" : argumentsJson;
+        return $"Approve tool call '{tool.Name}'{(tool.ReadOnly ? "" : " (changes files or runs commands)")} with arguments {args}? " +
+            $"The worker runs with --auto-approve {Mode}. Answer \"approve\" (or \"yes\") to run it; any other answer skips it and is passed on to the agent.";
+    }
 
-    public string UserMessage(Tools.AgentTool tool) =>
-        $"Tool call '{tool.Name}' was not run: the worker runs with --auto-approve {Mode}. " +
-        (tool.ReadOnly ? "Start the worker with --auto-approve safe (or all) to allow read-only tools." : "Start the worker with --auto-approve all to allow tools that change files or run commands.");
+    /// <summary>What the model gets for a call the user declined.</summary>
+    public static string DeclinedMessage(Tools.AgentTool? tool, string answer) =>
+        $"not approved: the user declined '{tool?.Name}' (their answer: \"{answer}\", repeated as the next message). " +
+        "Do not retry the same call; follow the user's answer, continue with other tools, or finish and explain what remains to be done.";
 }

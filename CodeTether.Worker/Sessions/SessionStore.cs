@@ -9,9 +9,20 @@ namespace CodeTether.Worker.Sessions;
 /// <summary>One line of a session transcript (<c>&lt;id&gt;.jsonl</c>); <see cref="Parts"/> is the M.E.AI <c>ChatMessage</c> as JSON.</summary>
 public sealed record StoredMessage(string Id, string Role, string? Content, JsonElement Parts, DateTimeOffset CreatedAt, string? TaskId);
 
-/// <summary>A session's header (<c>&lt;id&gt;.json</c>).</summary>
+/// <summary>A session's header (<c>&lt;id&gt;.json</c>); <see cref="Pending"/> is set while the session waits for the user.</summary>
 public sealed record StoredSession(string Id, string CodebaseId, string? Title, string? Agent, string? TaskId,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, PendingInput? Pending = null);
+
+/// <summary>
+/// What a session waits for: task <see cref="TaskId"/> went <c>input-required</c> at tool call <see cref="CallId"/>
+/// (<see cref="Kind"/> <c>question</c> = <c>ask_user</c>, <c>approval</c> = a call that needs the user's approval).
+/// The last assistant turn of the transcript is open: its calls from <see cref="CallId"/> on have no results yet.
+/// </summary>
+public sealed record PendingInput(string TaskId, string Kind, string CallId, string Tool, string Question)
+{
+    public const string QuestionKind = "question";
+    public const string ApprovalKind = "approval";
+}
 
 /// <summary>
 /// The worker's local session store: one JSONL transcript per session under <c>&lt;data dir&gt;/sessions</c>, appended after
@@ -79,12 +90,33 @@ public sealed class SessionStore(string directory)
         return await LoadAsync(header.Id, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The history as chat messages; a trailing assistant turn whose tool calls got no results is dropped.</summary>
-    public static List<ChatMessage> ToChat(IEnumerable<StoredMessage> stored)
+    /// <summary>
+    /// The history as chat messages. A trailing assistant turn whose tool calls did not all get results (a crash, or a
+    /// turn waiting for the user) is dropped with its partial results, unless <paramref name="keepOpenTurn"/> (resuming it).
+    /// </summary>
+    public static List<ChatMessage> ToChat(IEnumerable<StoredMessage> stored, bool keepOpenTurn = false)
     {
         var messages = stored.Select(m => m.Parts.Deserialize<ChatMessage>(AIJsonUtilities.DefaultOptions)).OfType<ChatMessage>().ToList();
-        while (messages.Count > 0 && messages[^1].Contents.OfType<FunctionCallContent>().Any()) messages.RemoveAt(messages.Count - 1);
+        if (keepOpenTurn) return messages;
+        while (OpenTurn(messages) is { } open) messages.RemoveRange(open, messages.Count - open);
         return messages;
+    }
+
+    /// <summary>The index of the last assistant turn with tool calls when some of them have no result after it, else null.</summary>
+    public static int? OpenTurn(IReadOnlyList<ChatMessage> messages)
+    {
+        for (var i = messages.Count - 1; i >= 0; i--)
+        {
+            var calls = messages[i].Contents.OfType<FunctionCallContent>().Select(c => c.CallId).ToList();
+            if (calls.Count == 0)
+            {
+                if (messages[i].Role == ChatRole.Tool) continue;
+                return null;
+            }
+            var answered = messages.Skip(i + 1).SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Select(r => r.CallId).ToHashSet();
+            return calls.All(answered.Contains) ? null : i;
+        }
+        return null;
     }
 
     public static StoredMessage FromChat(string id, ChatMessage message, string? taskId, DateTimeOffset now, Func<string, string> redact)

@@ -133,4 +133,18 @@ dashboard.SetAction(async (p, ct) =>
 });
 root.Subcommands.Add(dashboard);
 
+// worker
+var wkCalls = new Option<int>("--calls") { Description = "read_file calls in the task.", DefaultValueFactory = _ => 200 };
+var wkPerTurn = new Option<int>("--per-turn") { Description = "Tool calls per model answer.", DefaultValueFactory = _ => 1 };
+var wkSettle = new Option<int>("--settle") { Description = "Seconds the idle worker settles before its RSS is read.", DefaultValueFactory = _ => 10 };
+var workerCmd = new Command("worker", "Agent worker overhead per tool call against a local OpenAI stub, and idle worker RSS.") { wkCalls, wkPerTurn, wkSettle };
+workerCmd.SetAction(async (p, ct) =>
+{
+    var ctx = Context(p);
+    var md = await WorkerScenario.RunAsync(ctx, new(p.GetValue(wkCalls), p.GetValue(wkPerTurn), TimeSpan.FromSeconds(p.GetValue(wkSettle)), p.GetValue(runsOption)));
+    ctx.Write($"worker-{p.GetValue(wkPerTurn)}-per-turn", md);
+    return 0;
+});
+root.Subcommands.Add(workerCmd);
+
 return await root.Parse(args).InvokeAsync();

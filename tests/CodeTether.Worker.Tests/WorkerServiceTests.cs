@@ -136,6 +136,40 @@ public sealed class WorkerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InputRequired_MovesTheTaskToInputRequiredWithTheQuestion_AndDoesNotReleaseIt()
+    {
+        var executor = new ControlledExecutor();
+        var (_, stream) = await StartWorkerAsync(executor);
+        Offer(stream, "t-ask");
+        await executor.Started.Reader.ReadAsync(Ct);
+
+        executor.Finish("t-ask", TaskOutcome.InputRequired("Which database?"));
+
+        var request = (await _server.NextAsync("input", Ct)).Read<RequestInputRequest>();
+        Assert.Equal(("w-test", FakeCodeTetherServer.FencingToken, "Which database?"), (request.WorkerId, request.FencingToken, request.Message));
+        Assert.EndsWith("/v1/worker/tasks/t-ask/input-required", _server.All.Single(r => r.Route == "input").Path);
+        // The slot frees up (the worker polls for more work) and the task is never released.
+        await _server.NextAsync("list", Ct);
+        Assert.DoesNotContain(_server.All, r => r.Route == "release");
+    }
+
+    [Fact]
+    public async Task InputRequired_WhenTheServerCannotTakeIt_ReleasesTheTaskAsFailedWithTheQuestion()
+    {
+        _server.Handle("input", _ => FakeCodeTetherServer.Problem(400, "Bad request"));
+        var executor = new ControlledExecutor();
+        var (_, stream) = await StartWorkerAsync(executor);
+        Offer(stream, "t-ask");
+        await executor.Started.Reader.ReadAsync(Ct);
+
+        executor.Finish("t-ask", TaskOutcome.InputRequired("Which database?"));
+
+        var release = await NextReleaseAsync();
+        Assert.Equal(TaskStatuses.Failed, release.Status);
+        Assert.StartsWith("input required: Which database?", release.Error);
+    }
+
+    [Fact]
     public async Task TaskCancelled_CancelsTheExecutor_AndReleasesTheTaskAsCancelled()
     {
         var executor = new ControlledExecutor();

@@ -87,7 +87,7 @@ public sealed class AgentExecutorTests : IDisposable
     [InlineData(AutoApproveModes.All, true, true)]
     [InlineData(AutoApproveModes.Safe, true, false)]
     [InlineData(AutoApproveModes.None, false, false)]
-    public async Task Approval_DecidesWhichCallsRun(string mode, bool readRuns, bool writeRuns)
+    public async Task Approval_DecidesWhichCallsRunAndWhichWaitForTheUser(string mode, bool readRuns, bool writeRuns)
     {
         File.WriteAllText(Path.Combine(_codebase.Path, "a.txt"), "x\n");
         var chat = new ScriptedChatClient(
@@ -95,18 +95,165 @@ public sealed class AgentExecutorTests : IDisposable
             ScriptedChatClient.Call("write_file", new { path = "b.txt", content = "y" }),
             ScriptedChatClient.Reply("done"));
 
-        await RunAsync(Agent(chat, mode));
+        var outcome = await RunAsync(Agent(chat, mode, sessions: new SessionStore(_data.Path)));
 
-        var results = Of(TaskEventTypes.ToolResult).ToList();
-        Assert.Equal([readRuns, writeRuns], results.Select(r => r.GetProperty("approved").GetBoolean()));
+        var waitsFor = !readRuns ? "read_file" : !writeRuns ? "write_file" : null;
+        Assert.Equal(waitsFor is null ? TaskStatuses.Completed : TaskStatuses.InputRequired, outcome.Status);
         Assert.Equal(writeRuns, File.Exists(Path.Combine(_codebase.Path, "b.txt")));
-        if (!writeRuns)
+        Assert.Equal(readRuns ? 1 : 0, Of(TaskEventTypes.ToolResult).Count(r => r.GetProperty("name").GetString() == "read_file"));
+        if (waitsFor is not null)
         {
-            Assert.StartsWith("not approved: 'write_file'", results[1].GetProperty("output").GetString());
-            var told = Of(TaskEventTypes.Message).Single(m => m.TryGetProperty("tool", out var t) && t.GetString() == "write_file");
-            Assert.Contains("--auto-approve all", told.GetProperty("text").GetString());
+            Assert.StartsWith($"Approve tool call '{waitsFor}'", outcome.Question);
+            var asked = Of(TaskEventTypes.Message).Single(m => m.TryGetProperty("kind", out var k) && k.GetString() == "approval_required");
+            Assert.Equal((waitsFor, outcome.Question), (asked.GetProperty("tool").GetString(), asked.GetProperty("text").GetString()));
+            Assert.Equal(Of(TaskEventTypes.ToolCall).Count(), Of(TaskEventTypes.ToolResult).Count() + 1); // the pending call has no result yet
         }
     }
+
+    [Fact]
+    public async Task Approval_Approved_RunsThePendingCall_AndContinuesTheSessionWithTheAnswer()
+    {
+        var store = new SessionStore(_data.Path);
+        var chat = new ScriptedChatClient(
+            ScriptedChatClient.Call("write_file", new { path = "b.txt", content = "y\n" }, text: "I will write b.txt."),
+            ScriptedChatClient.Reply("b.txt written."));
+
+        var paused = await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store), prompt: "create b.txt");
+
+        Assert.Equal(TaskStatuses.InputRequired, paused.Status);
+        Assert.Equal("""Approve tool call 'write_file' (changes files or runs commands) with arguments {"path":"b.txt","content":"y\n"}? The worker runs with --auto-approve safe. Answer "approve" (or "yes") to run it; any other answer skips it and is passed on to the agent.""", paused.Question);
+        Assert.False(File.Exists(Path.Combine(_codebase.Path, "b.txt")));
+        var header = await store.LoadHeaderAsync("task-t-agent", _timeout.Token);
+        Assert.Equal(("t-agent", PendingInput.ApprovalKind, "write_file"), (header!.Pending!.TaskId, header.Pending.Kind, header.Pending.Tool));
+        Assert.Single(chat.Calls);
+
+        // The resumed task: same id, the answer as its prompt, a fresh executor (as after a worker restart).
+        var outcome = await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store), prompt: "Approve.");
+
+        Assert.Equal(TaskStatuses.Completed, outcome.Status);
+        Assert.StartsWith("b.txt written.", outcome.Result);
+        Assert.Equal("y\n", File.ReadAllText(Path.Combine(_codebase.Path, "b.txt")));
+        var sent = chat.Calls[1].Messages;
+        Assert.Equal(["system", "user", "assistant", "tool", "user"], sent.Select(m => m.Role.Value));
+        Assert.Equal("create b.txt", sent[1].Text);
+        Assert.Contains("created b.txt", sent[3].Contents.OfType<FunctionResultContent>().Single().Result?.ToString());
+        Assert.Equal("Approve.", sent[4].Text);
+        var result = Of(TaskEventTypes.ToolResult).Single();
+        Assert.True(result.GetProperty("approved").GetBoolean());
+        Assert.Contains(Of(TaskEventTypes.Message), m => m.TryGetProperty("kind", out var k) && k.GetString() == "approved");
+        Assert.Null((await store.LoadHeaderAsync("task-t-agent", _timeout.Token))!.Pending);
+        Assert.Equal(["user", "assistant", "tool", "user", "assistant"], (await store.LoadAsync("task-t-agent", _timeout.Token)).Select(m => m.Role));
+    }
+
+    [Fact]
+    public async Task Approval_AnyOtherAnswer_SkipsThePendingCall_AndTheModelGetsTheAnswer()
+    {
+        var store = new SessionStore(_data.Path);
+        var chat = new ScriptedChatClient(
+            ScriptedChatClient.Call("shell", new { command = "rm -rf build" }),
+            ScriptedChatClient.Reply("Understood, not deleting."));
+        await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store));
+
+        var outcome = await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store), prompt: "no, keep the build folder");
+
+        Assert.Equal(TaskStatuses.Completed, outcome.Status);
+        var declined = chat.Calls[1].Messages[^2].Contents.OfType<FunctionResultContent>().Single().Result?.ToString();
+        Assert.StartsWith("not approved: the user declined 'shell' (their answer: \"no, keep the build folder\"", declined);
+        Assert.Equal("no, keep the build folder", chat.Calls[1].Messages[^1].Text);
+        var result = Of(TaskEventTypes.ToolResult).Single();
+        Assert.False(result.GetProperty("approved").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Approval_RemainingCallsOfTheTurn_RunAfterTheAnswer_AndCanAskAgain()
+    {
+        var store = new SessionStore(_data.Path);
+        var turn = new ChatResponse(new ChatMessage(ChatRole.Assistant, [
+            new FunctionCallContent("c1", "write_file", new Dictionary<string, object?> { ["path"] = "one.txt", ["content"] = "1" }),
+            new FunctionCallContent("c2", "read_file", new Dictionary<string, object?> { ["path"] = "one.txt" }),
+            new FunctionCallContent("c3", "write_file", new Dictionary<string, object?> { ["path"] = "two.txt", ["content"] = "2" }),
+        ]));
+        var chat = new ScriptedChatClient(turn, ScriptedChatClient.Reply("both written"));
+        Assert.Equal(TaskStatuses.InputRequired, (await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store))).Status);
+
+        var second = await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store), prompt: "yes");
+
+        Assert.Equal(TaskStatuses.InputRequired, second.Status);
+        Assert.StartsWith("Approve tool call 'write_file'", second.Question);
+        Assert.Contains("two.txt", second.Question);
+        Assert.True(File.Exists(Path.Combine(_codebase.Path, "one.txt")));
+        Assert.Single(chat.Calls);
+
+        var third = await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store), prompt: "yes");
+
+        Assert.Equal(TaskStatuses.Completed, third.Status);
+        Assert.Equal("2", File.ReadAllText(Path.Combine(_codebase.Path, "two.txt")));
+        var sent = chat.Calls[1].Messages;
+        Assert.Equal(["c1", "c2", "c3"], sent.Where(m => m.Role == ChatRole.Tool).SelectMany(m => m.Contents.OfType<FunctionResultContent>()).Select(r => r.CallId));
+        Assert.Equal("yes", sent[^1].Text);
+    }
+
+    [Fact]
+    public async Task AskUser_WaitsForInput_AndTheAnswerContinuesTheSession()
+    {
+        var store = new SessionStore(_data.Path);
+        var chat = new ScriptedChatClient(
+            ScriptedChatClient.Call("ask_user", new { question = "Postgres or SQLite?" }),
+            ScriptedChatClient.Reply("Going with SQLite."));
+
+        var paused = await RunAsync(Agent(chat, AutoApproveModes.None, sessions: store), session: "ses-1");
+
+        Assert.Equal(TaskStatuses.InputRequired, paused.Status);
+        Assert.Equal("Postgres or SQLite?", paused.Question);
+        Assert.Contains(Of(TaskEventTypes.Message), m => m.GetProperty("text").GetString() == "Postgres or SQLite?" && m.GetProperty("kind").GetString() == "question");
+
+        var outcome = await RunAsync(Agent(chat, AutoApproveModes.None, sessions: store), prompt: "SQLite", session: "ses-1");
+
+        Assert.Equal(TaskStatuses.Completed, outcome.Status);
+        var sent = chat.Calls[1].Messages;
+        Assert.Equal("The user answered: SQLite", sent[^2].Contents.OfType<FunctionResultContent>().Single().Result?.ToString());
+        Assert.Equal(("user", "SQLite"), (sent[^1].Role.Value, sent[^1].Text));
+    }
+
+    [Fact]
+    public async Task Pending_OfAnotherTask_IsNotResumed_AndItsOpenTurnIsDropped()
+    {
+        var store = new SessionStore(_data.Path);
+        var chat = new ScriptedChatClient(ScriptedChatClient.Call("write_file", new { path = "x", content = "y" }), ScriptedChatClient.Reply("ok"));
+        await RunAsync(Agent(chat, AutoApproveModes.Safe, sessions: store), prompt: "first", session: "ses-2");
+
+        var other = new ScriptedChatClient(ScriptedChatClient.Reply("fresh"));
+        var outcome = await Agent(other, AutoApproveModes.Safe, sessions: store).ExecuteAsync(TaskContexts.Create(
+            FakeCodeTetherServer.NewTask("t-other", "second") with { SessionId = "ses-2" }, [_codebase.Path], _steps), _timeout.Token);
+
+        Assert.Equal(TaskStatuses.Completed, outcome.Status);
+        Assert.Equal(["system", "user", "user"], other.Calls[0].Messages.Select(m => m.Role.Value));
+        Assert.False(File.Exists(Path.Combine(_codebase.Path, "x")));
+    }
+
+    [Fact]
+    public async Task Approval_Question_IsRedacted()
+    {
+        var chat = new ScriptedChatClient(ScriptedChatClient.Call("shell", new { command = $"curl -H 'Authorization: {Secret}' x" }));
+
+        var outcome = await RunAsync(Agent(chat, AutoApproveModes.Safe));
+
+        Assert.DoesNotContain(Secret, outcome.Question);
+        Assert.Contains("[REDACTED:OPENAI_API_KEY]", outcome.Question);
+        Assert.DoesNotContain(Secret, string.Join("\n", Steps.Select(st => st.Data.GetRawText())));
+    }
+
+    [Theory]
+    [InlineData("approve", true)]
+    [InlineData("Yes", true)]
+    [InlineData("y", true)]
+    [InlineData("Approved.", true)]
+    [InlineData("yes, go ahead", true)]
+    [InlineData("no", false)]
+    [InlineData("yesterday", false)]
+    [InlineData("do not approve", false)]
+    [InlineData("", false)]
+    public void IsApproval_AcceptsYesOrApprove(string answer, bool approved) => Assert.Equal(approved, AgentExecutor.IsApproval(answer));
 
     [Fact]
     public async Task PlanAgent_IsOfferedOnlyReadOnlyTools_AndCannotCallOthers()
@@ -144,18 +291,6 @@ public sealed class AgentExecutorTests : IDisposable
         Assert.Equal("step limit reached: 3 model calls without a final answer", outcome.Error);
         Assert.Equal(3, chat.Calls.Count);
         Assert.Single(Of(TaskEventTypes.Usage));
-    }
-
-    [Fact]
-    public async Task AskUser_PostsTheQuestion_AndFailsAsInputRequired()
-    {
-        var chat = new ScriptedChatClient(ScriptedChatClient.Call("ask_user", new { question = "Postgres or SQLite?" }));
-
-        var outcome = await RunAsync(Agent(chat), session: "ses-1");
-
-        Assert.Equal(TaskStatuses.Failed, outcome.Status);
-        Assert.StartsWith("input required: Postgres or SQLite? (this server has no input-required round-trip yet; answer with a follow-up task on session ses-1)", outcome.Error);
-        Assert.Contains(Of(TaskEventTypes.Message), m => m.GetProperty("text").GetString() == "Postgres or SQLite?");
     }
 
     [Fact]

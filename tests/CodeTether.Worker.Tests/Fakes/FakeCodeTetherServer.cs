@@ -129,6 +129,8 @@ public sealed class FakeCodeTetherServer : IAsyncDisposable
         });
         Route("POST", "/v1/worker/tasks/{id}/events", "steps", _ => Results.Accepted());
         Route("POST", "/v1/worker/tasks/release", "release", _ => Results.Ok());
+        Route("POST", "/v1/worker/tasks/{id}/input-required", "input", r =>
+            Json(NewTask(r.Path.Split('/')[4]) with { Status = TaskStatuses.InputRequired, StatusMessage = r.Read<RequestInputRequest>().Message }));
         Route("POST", "/v1/agent/codebases/{id}/sessions/sync", "sync", r =>
         {
             var body = r.Read<SessionSyncRequest>();
