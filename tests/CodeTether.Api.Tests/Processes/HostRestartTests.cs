@@ -31,6 +31,8 @@ public sealed class HostRestartTests : IAsyncDisposable
         {
             ["CODETETHER_DATA_DIR"] = _data,
             ["A2A_AUTH_TOKENS"] = $"admin:{Token}:admin",
+            // Generous, so the "no rerun" assertion holds on a loaded CI machine where a restart can take long.
+            ["Tasks__LeaseDuration"] = "00:02:00",
         });
         await server.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
         return server;
