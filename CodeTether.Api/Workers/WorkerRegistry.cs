@@ -57,10 +57,16 @@ public sealed class WorkerRegistry(CodeTetherDb db, Transactions tx)
         return w;
     }, ct);
 
-    public Task MarkOfflineAsync(string workerId, CancellationToken ct) => tx.RunAsync(async c =>
+    /// <summary>
+    /// Shows the worker offline. With <paramref name="unlessSeenAfter"/> (a stream that closed at that moment) it stays
+    /// online if it registered, heartbeated or reconnected since: a quick reconnect must not be undone by the late
+    /// close of the old stream.
+    /// </summary>
+    public Task MarkOfflineAsync(string workerId, CancellationToken ct, DateTimeOffset? unlessSeenAfter = null) => tx.RunAsync(async c =>
     {
         var w = await db.Workers.FirstOrDefaultAsync(x => x.Id == workerId, ct);
         if (w is null || w.Status == WorkerStatuses.Offline) return;
+        if (unlessSeenAfter is { } closedAt && w.LastHeartbeatAt > closedAt) return;
         w.Status = WorkerStatuses.Offline;
         await WorkerViews.PublishAsync(db, c, w, ct);
     }, ct);

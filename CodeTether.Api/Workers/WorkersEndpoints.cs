@@ -214,7 +214,7 @@ public static partial class WorkerStream
         }
         finally
         {
-            if (connections.Close(c)) _ = MarkOfflineAsync(scopes, c);
+            if (connections.Close(c)) _ = MarkOfflineAsync(scopes, connections, c, clock.GetUtcNow());
             Log.Disconnected(log, worker.WorkerId, c.Id);
         }
     }
@@ -226,11 +226,12 @@ public static partial class WorkerStream
         await scope.ServiceProvider.GetRequiredService<WorkerRegistry>().HeartbeatAsync(c.Profile.WorkerId, ct);
     }
 
-    static async Task MarkOfflineAsync(IServiceScopeFactory scopes, WorkerConnection c)
+    static async Task MarkOfflineAsync(IServiceScopeFactory scopes, WorkerConnections connections, WorkerConnection c, DateTimeOffset closedAt)
     {
+        if (connections.Of(c.TenantId, c.Profile.WorkerId).Any()) return; // it reconnected to this host already
         await using var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = c.TenantId;
-        await scope.ServiceProvider.GetRequiredService<WorkerRegistry>().MarkOfflineAsync(c.Profile.WorkerId, CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<WorkerRegistry>().MarkOfflineAsync(c.Profile.WorkerId, CancellationToken.None, closedAt);
     }
 
     static partial class Log
