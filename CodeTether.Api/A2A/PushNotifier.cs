@@ -59,9 +59,8 @@ public sealed partial class PushNotifier(
         {
             List<WebhookSubscription> hooks;
             A2ATask snapshot;
-            await using (var scope = scopes.CreateAsyncScope())
+            await using (var scope = scopes.CreateTenantScope(tenant))
             {
-                scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenant;
                 var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
                 hooks = await db.WebhookSubscriptions.AsNoTracking()
                     .Where(w => w.Kind == WebhookSubscription.Kinds.A2APush && w.TaskId == taskId).ToListAsync(ct);

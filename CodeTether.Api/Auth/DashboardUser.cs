@@ -24,8 +24,7 @@ public sealed class DashboardUser(AuthenticationStateProvider auth, IServiceScop
         if (user.Identity?.IsAuthenticated != true) throw new DashboardException("Sign in first.", status: 401);
         if (!Permissions.Grants(user.FindAll(CodeTetherClaims.Role).Select(c => c.Value), permission))
             throw new DashboardException("Your role does not allow this.", status: 403);
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = Tenant(user);
+        await using var scope = scopes.CreateTenantScope(Tenant(user));
         return await work(scope.ServiceProvider);
     }
 

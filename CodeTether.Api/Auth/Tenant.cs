@@ -28,3 +28,14 @@ public sealed class TenantContext
 {
     public string TenantId { get; set; } = Tenant.DefaultId;
 }
+
+public static class TenantScopes
+{
+    /// <summary>A DI scope (a unit of work outside a request) whose database access is that tenant's.</summary>
+    public static AsyncServiceScope CreateTenantScope(this IServiceScopeFactory scopes, string tenantId)
+    {
+        var scope = scopes.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenantId;
+        return scope;
+    }
+}

@@ -3,6 +3,7 @@ using CodeTether.Api.Workers;
 using CodeTether.Shared.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using CodeTether.Api.Auth;
 
 namespace CodeTether.Api.Tasks;
 
@@ -38,8 +39,7 @@ public sealed partial class LeaseReaper(IServiceScopeFactory scopes, TimeProvide
             .Select(w => new { w.TenantId, w.Id }).ToListAsync(ct);
         foreach (var w in silent)
         {
-            await using var s = scopes.CreateAsyncScope();
-            s.ServiceProvider.GetRequiredService<Auth.TenantContext>().TenantId = w.TenantId;
+            await using var s = scopes.CreateTenantScope(w.TenantId);
             await s.ServiceProvider.GetRequiredService<WorkerRegistry>().MarkOfflineAsync(w.Id, ct);
             Log.WorkerSilent(log, w.Id);
         }

@@ -58,8 +58,7 @@ public sealed class TaskEventStream(IEventBus bus, IServiceScopeFactory scopes, 
 
     async Task<List<TaskEventDto>> ReadPageAsync(string tenantId, string? taskId, string? codebaseId, long after, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenantId;
+        await using var scope = scopes.CreateTenantScope(tenantId);
         var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
         Expression<Func<TaskEvent, bool>> filter = taskId is not null
             ? e => e.TaskId == taskId && e.Position > after
@@ -70,8 +69,7 @@ public sealed class TaskEventStream(IEventBus bus, IServiceScopeFactory scopes, 
 
     async Task<bool> IsTerminalAsync(string tenantId, string taskId, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenantId;
+        await using var scope = scopes.CreateTenantScope(tenantId);
         var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
         var status = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => t.Status).FirstOrDefaultAsync(ct);
         return status is null || TaskStatuses.IsTerminal(status);

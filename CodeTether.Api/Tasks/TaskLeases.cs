@@ -229,10 +229,7 @@ public sealed class TaskLeases(CodeTetherDb db, Transactions tx, Auth.TenantCont
         task.Attempt += 1;
         task.ClaimedAt = task.StartedAt = null;
         c.AddTaskEvent(task, TaskEventTypes.Status, new { from, to = task.Status, reason, code }, holder);
-        var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
-            .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
-        if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
-            TaskLifecycle.MarkRouted(task, c, "requeued");
+        await TaskLifecycle.RouteIfAnyoneOnlineAsync(db, task, c, "requeued", ct);
     }
 
     /// <summary>

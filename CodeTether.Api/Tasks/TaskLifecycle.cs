@@ -70,11 +70,15 @@ public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, IOptions<Tas
     /// <c>submitted → routed</c> when an eligible worker is online; otherwise the task waits visibly in
     /// <c>submitted</c> until one connects (<see cref="PromoteForWorkerAsync"/>).
     /// </summary>
-    async Task RouteIfAnyoneOnlineAsync(AgentTask task, Changes c, CancellationToken ct)
+    Task RouteIfAnyoneOnlineAsync(AgentTask task, Changes c, CancellationToken ct) => RouteIfAnyoneOnlineAsync(db, task, c, null, ct);
+
+    /// <summary>Also for units of work that span tenants (the reaper): it looks at the task's own tenant.</summary>
+    internal static async Task RouteIfAnyoneOnlineAsync(CodeTetherDb db, AgentTask task, Changes c, string? reason, CancellationToken ct)
     {
-        var online = await db.Workers.AsNoTracking().Where(w => w.Status != WorkerStatuses.Offline).ToListAsync(ct);
+        var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
+            .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
         if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
-            MarkRouted(task, c, reason: null);
+            MarkRouted(task, c, reason);
     }
 
     internal static void MarkRouted(AgentTask task, Changes c, string? reason)

@@ -71,16 +71,14 @@ public sealed partial class Dispatcher(
     /// <summary>A worker connected: route what waited for it, then offer it work.</summary>
     public async Task WorkerConnectedAsync(WorkerConnection c, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = c.TenantId;
+        await using var scope = scopes.CreateTenantScope(c.TenantId);
         await scope.ServiceProvider.GetRequiredService<TaskLifecycle>().PromoteForWorkerAsync(c.Profile, ct);
         await OfferNextAsync(c, ct);
     }
 
     async Task OfferAsync(string tenant, string taskId, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenant;
+        await using var scope = scopes.CreateTenantScope(tenant);
         var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
         var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
         if (task is null || !TaskStatuses.Claimable.Contains(task.Status)) return;
@@ -106,8 +104,7 @@ public sealed partial class Dispatcher(
         try
         {
             await Task.Delay(options.Value.OfferWindow, clock, ct);
-            await using var scope = scopes.CreateAsyncScope();
-            scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = tenant;
+            await using var scope = scopes.CreateTenantScope(tenant);
             var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
             var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null || !TaskStatuses.Claimable.Contains(task.Status)) return;
@@ -123,8 +120,7 @@ public sealed partial class Dispatcher(
     async Task OfferNextAsync(WorkerConnection c, CancellationToken ct, DateTimeOffset? waitingSince = null)
     {
         if (c.CurrentTaskId is not null) return;
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = c.TenantId;
+        await using var scope = scopes.CreateTenantScope(c.TenantId);
         var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
         var before = waitingSince ?? DateTimeOffset.MaxValue;
         var candidates = await db.Tasks.AsNoTracking()

@@ -221,16 +221,14 @@ public static partial class WorkerStream
 
     static async Task TouchAsync(IServiceScopeFactory scopes, WorkerConnection c, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = c.TenantId;
+        await using var scope = scopes.CreateTenantScope(c.TenantId);
         await scope.ServiceProvider.GetRequiredService<WorkerRegistry>().HeartbeatAsync(c.Profile.WorkerId, ct);
     }
 
     static async Task MarkOfflineAsync(IServiceScopeFactory scopes, WorkerConnections connections, WorkerConnection c, DateTimeOffset closedAt)
     {
         if (connections.Of(c.TenantId, c.Profile.WorkerId).Any()) return; // it reconnected to this host already
-        await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TenantContext>().TenantId = c.TenantId;
+        await using var scope = scopes.CreateTenantScope(c.TenantId);
         await scope.ServiceProvider.GetRequiredService<WorkerRegistry>().MarkOfflineAsync(c.Profile.WorkerId, CancellationToken.None, closedAt);
     }
 
