@@ -28,8 +28,26 @@ public sealed class A2AService(
 
     // ---------- message/send, message/stream ----------
 
+    /// <summary>
+    /// <c>message/send</c>: accepts the message, then answers with the task — after waiting while a worker is on it when
+    /// the send is blocking (<see cref="WaitWhileWorkedOnAsync"/>). A new task that is answered at once is projected from
+    /// what was just committed, without reading it back.
+    /// </summary>
+    public async Task<A2ATask> SendAsync(MessageSendParams p, CancellationToken ct)
+    {
+        var (taskId, created) = await AcceptAsync(p, ct);
+        var blocking = p.Configuration?.Blocking ?? true;
+        if (created is not null && (!blocking || created.Task.Status == TaskStatuses.Submitted))
+            return A2AProjection.Replay(created.Task, created.Events).Snapshot(created.Task, p.Configuration?.HistoryLength);
+        if (blocking) await WaitWhileWorkedOnAsync(taskId, ct);
+        return await GetAsync(taskId, p.Configuration?.HistoryLength, ct);
+    }
+
     /// <summary>Creates a task from the message, or continues the task it names. Returns the task id.</summary>
-    public async Task<string> AcceptMessageAsync(MessageSendParams p, CancellationToken ct)
+    public async Task<string> AcceptMessageAsync(MessageSendParams p, CancellationToken ct) => (await AcceptAsync(p, ct)).TaskId;
+
+    /// <summary>The task id, and the task with its first events when the message created it.</summary>
+    async Task<(string TaskId, TaskLifecycle.Created? Created)> AcceptAsync(MessageSendParams p, CancellationToken ct)
     {
         Validate(p);
         var m = p.Message;
@@ -38,6 +56,7 @@ public sealed class A2AService(
         if (p.Configuration?.PushNotificationConfig is { } inline) push.Check(inline);
 
         string taskId;
+        TaskLifecycle.Created? created = null;
         if (m.TaskId is { Length: > 0 } existing)
         {
             taskId = existing;
@@ -61,14 +80,17 @@ public sealed class A2AService(
                 },
             };
             if (meta is not null) taskMeta["request_metadata"] = meta.DeepClone();
-            var task = await lifecycle.CreateAsync(
+            // Serialized here, not inside the shared commit: the message event is ready before the batch runs.
+            var id = TaskLifecycle.NewId();
+            var message = UserMessageData(m, id, contextId);
+            created = await lifecycle.CreateWithEventsAsync(
                 new TaskLifecycle.NewTask(codebaseId, PromptOf(m), null, agent, Str(meta, "model"), null, taskMeta,
-                    Str(meta, "target_worker_id"), contextId),
-                ct, (t, changes) => RecordUserMessage(t, changes, m));
-            taskId = task.Id;
+                    Str(meta, "target_worker_id"), contextId, Id: id),
+                ct, (t, changes) => changes.AddTaskEvent(t, TaskEventTypes.Message, message, workerId: null));
+            taskId = created.Task.Id;
         }
         if (p.Configuration?.PushNotificationConfig is { } config) await push.SetAsync(taskId, config, ct);
-        return taskId;
+        return (taskId, created);
     }
 
     async Task ContinueAsync(A2AMessage m, CancellationToken ct)
@@ -97,12 +119,14 @@ public sealed class A2AService(
     }
 
     static void RecordUserMessage(AgentTask t, Changes c, A2AMessage m) =>
-        c.AddTaskEvent(t, TaskEventTypes.Message, new JsonObject
-        {
-            ["role"] = A2ARoles.User,
-            ["text"] = PromptOf(m),
-            ["a2a"] = JsonSerializer.SerializeToNode(m with { TaskId = t.Id, ContextId = A2AProjection.ContextOf(t) }, A2AJson.Options),
-        }, workerId: null);
+        c.AddTaskEvent(t, TaskEventTypes.Message, UserMessageData(m, t.Id, A2AProjection.ContextOf(t)), workerId: null);
+
+    static string UserMessageData(A2AMessage m, string taskId, string contextId) => new JsonObject
+    {
+        ["role"] = A2ARoles.User,
+        ["text"] = PromptOf(m),
+        ["a2a"] = JsonSerializer.SerializeToNode(m with { TaskId = taskId, ContextId = contextId }, A2AJson.Options),
+    }.ToJsonString(Shared.Json.CodeTetherJson.Options);
 
     /// <summary>
     /// A blocking send waits while a worker is actually on the task (claimed, running), up to

@@ -106,7 +106,7 @@ public static partial class JsonRpcEndpoint
             var sp = http.RequestServices;
             object? result = call.Method switch
             {
-                "message/send" => await SendAsync(a2a, Bind<MessageSendParams>(call), ct),
+                "message/send" => await a2a.SendAsync(Bind<MessageSendParams>(call), ct),
                 "tasks/get" => await GetAsync(a2a, Bind<TaskQueryParams>(call), ct),
                 "tasks/cancel" => await a2a.CancelAsync(Bind<TaskIdParams>(call).Id, ct),
                 "tasks/pushNotificationConfig/set" => await SetPushAsync(sp.GetRequiredService<PushConfigs>(), Bind<TaskPushNotificationConfig>(call), ct),
@@ -125,13 +125,6 @@ public static partial class JsonRpcEndpoint
             Log.Failed(log, call.Method, ex);
             return Error(call.Id, A2AErrorCodes.InternalError, "Internal error");
         }
-    }
-
-    static async Task<A2ATask> SendAsync(A2AService a2a, MessageSendParams p, CancellationToken ct)
-    {
-        var taskId = await a2a.AcceptMessageAsync(p, ct);
-        if (p.Configuration?.Blocking ?? true) await a2a.WaitWhileWorkedOnAsync(taskId, ct);
-        return await a2a.GetAsync(taskId, p.Configuration?.HistoryLength, ct);
     }
 
     static Task<A2ATask> GetAsync(A2AService a2a, TaskQueryParams p, CancellationToken ct) => a2a.GetAsync(p.Id, p.HistoryLength, ct);

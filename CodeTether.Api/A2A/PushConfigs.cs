@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace CodeTether.Api.A2A;
 
 /// <summary>The <c>tasks/pushNotificationConfig/*</c> store: one <see cref="WebhookSubscription"/> per task and config id.</summary>
-public sealed class PushConfigs(CodeTetherDb db, WebhookGuard guard, IOptions<A2AOptions> options, TimeProvider clock)
+public sealed class PushConfigs(CodeTetherDb db, WebhookGuard guard, PushNotifier notifier, IOptions<A2AOptions> options, TimeProvider clock)
 {
     /// <summary>A config set without an id is stored (and read back) as <c>default</c>.</summary>
     public const string DefaultId = "default";
@@ -49,6 +49,7 @@ public sealed class PushConfigs(CodeTetherDb db, WebhookGuard guard, IOptions<A2
         row.AuthSchemes = c.Authentication is { } a ? JsonSerializer.Serialize(a.Schemes) : null;
         row.AuthCredentials = c.Authentication?.Credentials;
         row.UpdatedAt = now;
+        notifier.Watch(taskId);
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException)
         {

@@ -18,6 +18,9 @@ namespace CodeTether.Api.A2A;
 /// POSTed to each webhook (<c>X-A2A-Notification-Token</c>, and <c>Authorization</c> per the config's
 /// <c>authentication.schemes</c>). Failures are retried with exponential backoff; deliveries of one task stay in order.
 /// Delivery is best effort from the host that saw the change: a host stopping mid-retry drops that delivery.
+/// Only tasks known to have configs (loaded at start, added by <see cref="Watch"/>) are looked up, so the events of the
+/// many tasks without push configs cost nothing here. With several replicas, a config set on another replica is only
+/// known here after a restart: until the event bus carries config changes, run push-heavy deployments on one replica.
 /// </summary>
 public sealed partial class PushNotifier(
     IEventBus bus, IServiceScopeFactory scopes, IHttpClientFactory http, IOptions<A2AOptions> options,
@@ -28,15 +31,25 @@ public sealed partial class PushNotifier(
 
     readonly ConcurrentDictionary<string, Task> _tails = new();
     readonly ConcurrentDictionary<string, string> _lastState = new();
+    /// <summary>Ids of the tasks that have (or had) a push config: only their events cost a lookup.</summary>
+    readonly ConcurrentDictionary<string, byte> _targets = new();
+
+    /// <summary>The known configs could not be loaded (schema not migrated yet): look every task up, as a safe fallback.</summary>
+    bool _checkAll;
+
+    /// <summary>Called when a config is stored, so the task's next events are delivered.</summary>
+    public void Watch(string taskId) => _targets.TryAdd(taskId, 0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var sub = bus.Subscribe(e => e.Task is { Type: TaskEventTypes.Status or TaskEventTypes.Artifact or TaskEventTypes.Message });
         try
         {
+            await LoadTargetsAsync(stoppingToken);
             await foreach (var e in sub.Reader.ReadAllAsync(stoppingToken))
             {
                 var t = e.Task!;
+                if (!_checkAll && !_targets.ContainsKey(t.TaskId)) continue;
                 if (t.Type == TaskEventTypes.Status)
                 {
                     var state = A2AProjection.StateOf(t.Status);
@@ -51,6 +64,24 @@ public sealed partial class PushNotifier(
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+    }
+
+    /// <summary>The tasks with configs stored before this host started (subscribed first, so none is missed).</summary>
+    async Task LoadTargetsAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CodeTetherDb>();
+            var ids = await db.WebhookSubscriptions.IgnoreQueryFilters().AsNoTracking()
+                .Where(w => w.Kind == WebhookSubscription.Kinds.A2APush && w.TaskId != null).Select(w => w.TaskId!).Distinct().ToListAsync(ct);
+            foreach (var id in ids) Watch(id);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _checkAll = true;
+            Log.TargetsUnknown(log, ex);
+        }
     }
 
     async Task NotifyAsync(string tenant, string taskId, CancellationToken ct)
@@ -140,6 +171,9 @@ public sealed partial class PushNotifier(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Push notification for task {TaskId} (config {ConfigId}) given up after {Attempt} attempts ({Failure})")]
         public static partial void GaveUp(ILogger logger, string taskId, string configId, int attempt, string failure);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not load the tasks with push configs (is the database migrated?); every task event will be looked up")]
+        public static partial void TargetsUnknown(ILogger logger, Exception ex);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Push notifications for task {TaskId} failed")]
         public static partial void NotifyFailed(ILogger logger, string taskId, Exception ex);

@@ -30,9 +30,7 @@ public static partial class RestEndpoints
     static Task Send(HttpContext http, A2AService a2a, IOptions<A2AOptions> o) => Run(http, async () =>
     {
         var (p, kindForm) = await ReadSendAsync(http, o.Value);
-        var taskId = await a2a.AcceptMessageAsync(p, http.RequestAborted);
-        if (p.Configuration?.Blocking ?? true) await a2a.WaitWhileWorkedOnAsync(taskId, http.RequestAborted);
-        var task = await a2a.GetAsync(taskId, p.Configuration?.HistoryLength, http.RequestAborted);
+        var task = await a2a.SendAsync(p, http.RequestAborted);
         return kindForm ? JsonSerializer.SerializeToNode(task, A2AJson.Options) : ProtoJson.Wrap(task);
     });
 

@@ -17,13 +17,32 @@ using Worker = CodeTether.Api.Workers.Worker;
 /// </summary>
 public class CodeTetherDb : DbContext
 {
-    readonly TenantContext _tenant;
+    TenantContext _tenant = new();
 
-    public CodeTetherDb(DbContextOptions<CodeTetherDb> options, TenantContext tenant) : base(options) => _tenant = tenant;
+    public CodeTetherDb(DbContextOptions<CodeTetherDb> options) : base(options) { }
 
-    protected CodeTetherDb(DbContextOptions options, TenantContext tenant) : base(options) => _tenant = tenant;
+    protected CodeTetherDb(DbContextOptions options) : base(options) { }
+
+    /// <summary>
+    /// Contexts are pooled (<see cref="PersistenceServiceCollectionExtensions"/>): each lease is bound to the tenant of the
+    /// unit of work that leased it; the query filters read it per query.
+    /// </summary>
+    internal TenantContext Tenant { set => _tenant = value; }
 
     public string TenantId => _tenant.TenantId;
+
+    // Back in the pool: forget the lease's tenant (the next lease sets its own).
+    public override void Dispose()
+    {
+        _tenant = new();
+        base.Dispose();
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _tenant = new();
+        return base.DisposeAsync();
+    }
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<Codebase> Codebases => Set<Codebase>();
@@ -48,8 +67,8 @@ public class CodeTetherDb : DbContext
 }
 
 /// <summary>Owns the SQLite migration set; stores <see cref="DateTimeOffset"/> as sortable integers.</summary>
-public sealed class SqliteCodeTetherDb(DbContextOptions<SqliteCodeTetherDb> options, TenantContext tenant)
-    : CodeTetherDb(options, tenant)
+public sealed class SqliteCodeTetherDb(DbContextOptions<SqliteCodeTetherDb> options)
+    : CodeTetherDb(options)
 {
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {

@@ -1,4 +1,3 @@
-using CodeTether.Api.Auth;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
@@ -8,14 +7,12 @@ namespace CodeTether.Api.Persistence;
 public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<CodeTetherDb>
 {
     public CodeTetherDb CreateDbContext(string[] args) => new(
-        new DbContextOptionsBuilder<CodeTetherDb>().UseNpgsql("Host=localhost;Database=codetether_design").UseSnakeCaseNamingConvention().Options,
-        new TenantContext());
+        new DbContextOptionsBuilder<CodeTetherDb>().UseNpgsql("Host=localhost;Database=codetether_design").UseSnakeCaseNamingConvention().Options);
 }
 
 /// <summary>For <c>dotnet ef migrations add X --context SqliteCodeTetherDb</c> (the SQLite set).</summary>
 public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteCodeTetherDb>
 {
     public SqliteCodeTetherDb CreateDbContext(string[] args) => new(
-        new DbContextOptionsBuilder<SqliteCodeTetherDb>().UseSqlite("Data Source=design.db").UseSnakeCaseNamingConvention().Options,
-        new TenantContext());
+        new DbContextOptionsBuilder<SqliteCodeTetherDb>().UseSqlite("Data Source=design.db").UseSnakeCaseNamingConvention().Options);
 }

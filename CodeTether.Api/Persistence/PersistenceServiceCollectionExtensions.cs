@@ -15,20 +15,33 @@ public static class PersistenceServiceCollectionExtensions
         builder.Services.AddSingleton(new WriteGate(provider));
         builder.Services.AddSingleton(new DatabaseInfo(provider));
 
+        // Pooled contexts (construction is a visible share of a short request's CPU); each scope leases one and binds
+        // it to the scope's tenant.
         if (provider == DatabaseProvider.Postgres)
         {
             var cs = DatabaseConnection.ToNpgsql(configured!);
-            builder.Services.AddDbContext<CodeTetherDb>(o => o.UseNpgsql(cs).UseSnakeCaseNamingConvention());
+            builder.Services.AddPooledDbContextFactory<CodeTetherDb>(o => o.UseNpgsql(cs).UseSnakeCaseNamingConvention());
+            builder.Services.AddScoped(sp => Lease(sp, sp.GetRequiredService<IDbContextFactory<CodeTetherDb>>()));
         }
         else
         {
             Directory.CreateDirectory(hosting.DataDir);
             var cs = string.IsNullOrWhiteSpace(configured) ? DatabaseConnection.Sqlite(hosting.DataDir) : configured;
-            builder.Services.AddDbContext<CodeTetherDb, SqliteCodeTetherDb>(o => o.UseSqlite(cs).UseSnakeCaseNamingConvention());
+            builder.Services.AddPooledDbContextFactory<SqliteCodeTetherDb>(o => o.UseSqlite(cs).UseSnakeCaseNamingConvention());
+            builder.Services.AddScoped<CodeTetherDb>(sp => Lease(sp, sp.GetRequiredService<IDbContextFactory<SqliteCodeTetherDb>>()));
         }
         builder.Services.AddScoped<Transactions>();
         builder.Services.AddHostedService<DatabaseMigrator>();
+        builder.Services.AddSingleton<GroupCommit>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
         return builder;
+    }
+
+    static T Lease<T>(IServiceProvider sp, IDbContextFactory<T> pool) where T : CodeTetherDb
+    {
+        var db = pool.CreateDbContext();
+        db.Tenant = sp.GetRequiredService<TenantContext>();
+        return db;
     }
 }
 

@@ -59,6 +59,9 @@ public sealed class Changes(CodeTetherDb db, TimeProvider clock)
         return e;
     }
 
+    /// <summary>The task events recorded so far (their ids are set once saved).</summary>
+    public IReadOnlyList<TaskEvent> TaskEvents => _taskEvents;
+
     public void Publish(LiveEvent e) => _other.Add(e);
 
     internal IEnumerable<LiveEvent> ToLiveEvents() =>

@@ -10,40 +10,56 @@ using Microsoft.Extensions.Options;
 namespace CodeTether.Api.Tasks;
 
 /// <summary>Creating, cancelling and retrying tasks: the rules every entry point (REST, A2A, MCP, dashboard) shares.</summary>
-public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, IOptions<TaskOptions> options)
+public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, GroupCommit commits, IOptions<TaskOptions> options)
 {
     public sealed record NewTask(
         string CodebaseId, string Prompt, string? Title, string? Agent, string? Model, int? Priority,
-        JsonObject? Metadata, string? TargetWorkerId, string? SessionId, string? ParentTaskId = null);
+        JsonObject? Metadata, string? TargetWorkerId, string? SessionId, string? ParentTaskId = null, string? Id = null);
+
+    /// <summary>A created task and the events recorded with it (ids set: they are committed).</summary>
+    public sealed record Created(AgentTask Task, IReadOnlyList<TaskEvent> Events);
 
     /// <param name="alsoRecord">Events an entry point records with the creation, in the same transaction (A2A: the user's message).</param>
-    public Task<AgentTask> CreateAsync(NewTask n, CancellationToken ct, Action<AgentTask, Changes>? alsoRecord = null) => tx.RunAsync(async c =>
+    public async Task<AgentTask> CreateAsync(NewTask n, CancellationToken ct, Action<AgentTask, Changes>? alsoRecord = null) =>
+        (await CreateWithEventsAsync(n, ct, alsoRecord)).Task;
+
+    /// <summary>
+    /// Creates the task through <see cref="GroupCommit"/>: creations arriving together share one transaction, and the
+    /// routing decision reads the tenant's online workers once per batch.
+    /// </summary>
+    public Task<Created> CreateWithEventsAsync(NewTask n, CancellationToken ct, Action<AgentTask, Changes>? alsoRecord = null)
     {
-        var task = new AgentTask
+        // Built here, on the caller's thread: the batch's writer loop only adds and routes.
+        var tenant = db.TenantId;
+        var metadata = n.Metadata?.ToJsonString();
+        return commits.RunAsync(tenant, async (b, c, stopping) =>
         {
-            Id = NewId(),
-            TenantId = db.TenantId,
-            CodebaseId = n.CodebaseId,
-            Title = string.IsNullOrWhiteSpace(n.Title) ? TitleFrom(n.Prompt) : n.Title.Trim(),
-            Prompt = n.Prompt,
-            Agent = string.IsNullOrWhiteSpace(n.Agent) ? AgentNames.Default : n.Agent.Trim(),
-            Model = string.IsNullOrWhiteSpace(n.Model) ? null : n.Model.Trim(),
-            Priority = n.Priority ?? 0,
-            Status = TaskStatuses.Submitted,
-            MaxAttempts = options.Value.MaxAttempts,
-            TargetWorkerId = n.TargetWorkerId,
-            SessionId = n.SessionId,
-            ParentTaskId = n.ParentTaskId,
-            Metadata = n.Metadata?.ToJsonString(),
-            CreatedAt = c.Now,
-            UpdatedAt = c.Now,
-        };
-        db.Tasks.Add(task);
-        alsoRecord?.Invoke(task, c);
-        c.AddTaskEvent(task, TaskEventTypes.Status, new { from = (string?)null, to = TaskStatuses.Submitted });
-        await RouteIfAnyoneOnlineAsync(task, c, ct);
-        return task;
-    }, ct);
+            var task = new AgentTask
+            {
+                Id = n.Id ?? NewId(),
+                TenantId = tenant,
+                CodebaseId = n.CodebaseId,
+                Title = string.IsNullOrWhiteSpace(n.Title) ? TitleFrom(n.Prompt) : n.Title.Trim(),
+                Prompt = n.Prompt,
+                Agent = string.IsNullOrWhiteSpace(n.Agent) ? AgentNames.Default : n.Agent.Trim(),
+                Model = string.IsNullOrWhiteSpace(n.Model) ? null : n.Model.Trim(),
+                Priority = n.Priority ?? 0,
+                Status = TaskStatuses.Submitted,
+                MaxAttempts = options.Value.MaxAttempts,
+                TargetWorkerId = n.TargetWorkerId,
+                SessionId = n.SessionId,
+                ParentTaskId = n.ParentTaskId,
+                Metadata = metadata,
+                CreatedAt = c.Now,
+                UpdatedAt = c.Now,
+            };
+            b.Db.Tasks.Add(task);
+            alsoRecord?.Invoke(task, c);
+            c.AddTaskEvent(task, TaskEventTypes.Status, new { from = (string?)null, to = TaskStatuses.Submitted });
+            if ((await b.OnlineWorkersAsync(stopping)).Any(w => TaskRouting.IsEligible(w, task))) MarkRouted(task, c, null);
+            return new Created(task, c.TaskEvents);
+        }, ct);
+    }
 
     /// <summary>
     /// The user answered a task waiting in <c>input-required</c>: it goes back to the queue (same attempt) with the answer
