@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using CodeTether.Shared.A2A;
@@ -60,6 +61,27 @@ internal static class A2AHttp
             }
         }
         catch (OperationCanceledException) when (end.IsCancellationRequested) { }
+    }
+
+    /// <summary>
+    /// A stream that opens on a task nobody has taken yet (<c>submitted</c>: no eligible worker online, or not claimed yet)
+    /// says so at once with a non-final <c>submitted</c> status update after the snapshot, rather than leaving the client
+    /// with nothing but keep-alives until a worker shows up (clients, the TCK among them, read the first events and stop).
+    /// </summary>
+    public static async IAsyncEnumerable<A2AService.StreamItem> AnnounceQueued(IAsyncEnumerable<A2AService.StreamItem> items,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var first = true;
+        await foreach (var item in items.WithCancellation(ct))
+        {
+            yield return item;
+            if (first && item.Event is A2ATask { Status.State: A2ATaskStates.Submitted } task)
+                yield return new A2AService.StreamItem(0, new TaskStatusUpdateEvent
+                {
+                    TaskId = task.Id, ContextId = task.ContextId, Status = task.Status, Final = false,
+                });
+            first = false;
+        }
     }
 
     static async Task WriteEventAsync(Stream body, long? id, object payload, CancellationToken ct)

@@ -301,13 +301,16 @@ public sealed class A2AService(
             if (c.HistoryLength is < 0) throw A2AException.InvalidParams("configuration.historyLength must not be negative.");
             if (c.AcceptedOutputModes is { Count: > 0 } accepted && !accepted.Any(Accepts))
                 throw new A2AException(A2AErrorCodes.ContentTypeNotSupported,
-                    $"Incompatible content types: this agent answers with {string.Join(", ", OutputModes)}.");
+                    $"Incompatible content types: content type not supported, none of the accepted output modes is one this agent answers with: {string.Join(", ", OutputModes)}.");
         }
     }
 
-    static bool Accepts(string mode) =>
-        mode is "*/*" or "*" or "text/*" or "application/*" || OutputModes.Contains(mode, StringComparer.OrdinalIgnoreCase) ||
-        mode.StartsWith("text/", StringComparison.OrdinalIgnoreCase);
+    /// <summary>A mode (parameters ignored) that names one of <see cref="OutputModes"/>, a wildcard over them, or the bare "text".</summary>
+    static bool Accepts(string mode)
+    {
+        var m = mode.Split(';', 2)[0].Trim();
+        return m is "*/*" or "*" or "text/*" or "application/*" or "text" || OutputModes.Contains(m, StringComparer.OrdinalIgnoreCase);
+    }
 
     static bool IsBase64(string s)
     {

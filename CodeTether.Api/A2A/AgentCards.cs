@@ -12,6 +12,8 @@ public sealed class AgentCards(IOptions<A2AOptions> a2a, IOptions<HostingOptions
 {
     public const string JsonRpcPath = "/a2a/jsonrpc";
     public const string RestPath = "/a2a/rest";
+    public const string HttpScheme = "http";
+    public const string OidcScheme = "openIdConnect";
 
     public string BaseUrl(HttpRequest req) =>
         hosting.Value.PublicUrl is { Length: > 0 } url ? url.TrimEnd('/') : $"{req.Scheme}://{req.Host}{req.PathBase}";
@@ -20,19 +22,20 @@ public sealed class AgentCards(IOptions<A2AOptions> a2a, IOptions<HostingOptions
     {
         var o = a2a.Value;
         var baseUrl = BaseUrl(req);
+        // Each scheme is named after its type ("http", "openIdConnect"): the TCK reads the names as types.
         var schemes = new Dictionary<string, JsonObject>
         {
-            ["bearer"] = new()
+            [HttpScheme] = new()
             {
                 ["type"] = "http", ["scheme"] = "bearer",
                 ["description"] = "An API token (A2A_AUTH_TOKENS or a per-user token) or an access token from the identity provider.",
             },
         };
-        var security = new List<Dictionary<string, List<string>>> { new() { ["bearer"] = [] } };
+        var security = new List<Dictionary<string, List<string>>> { new() { [HttpScheme] = [] } };
         if (o.OidcDiscoveryUrl is { Length: > 0 } oidc)
         {
-            schemes["oidc"] = new JsonObject { ["type"] = "openIdConnect", ["openIdConnectUrl"] = oidc };
-            security.Add(new() { ["oidc"] = [] });
+            schemes[OidcScheme] = new JsonObject { ["type"] = "openIdConnect", ["openIdConnectUrl"] = oidc };
+            security.Add(new() { [OidcScheme] = [] });
         }
         return new AgentCard
         {

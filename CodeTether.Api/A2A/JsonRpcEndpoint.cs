@@ -174,7 +174,7 @@ public static partial class JsonRpcEndpoint
             return;
         }
         var after = call.Method == "tasks/resubscribe" ? Realtime.SseItems.LastEventId(http.Request) : 0;
-        await A2AHttp.WriteSseAsync(http, a2a.FollowAsync(taskId, after, historyLength, ct),
+        await A2AHttp.WriteSseAsync(http, A2AHttp.AnnounceQueued(a2a.FollowAsync(taskId, after, historyLength, ct)),
             e => new JsonRpcResponse { Id = call.Id, Result = e, HasResult = true },
             ex => new JsonRpcResponse { Id = call.Id, Error = ex.ToError() });
     }

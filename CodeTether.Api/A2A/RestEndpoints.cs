@@ -80,7 +80,7 @@ public static partial class RestEndpoints
     }
 
     static Task StreamTaskAsync(HttpContext http, A2AService a2a, string taskId, long after, int? historyLength, bool kindForm) =>
-        A2AHttp.WriteSseAsync(http, a2a.FollowAsync(taskId, after, historyLength, http.RequestAborted),
+        A2AHttp.WriteSseAsync(http, A2AHttp.AnnounceQueued(a2a.FollowAsync(taskId, after, historyLength, http.RequestAborted)),
             e => kindForm ? e : ProtoJson.Wrap(e),
             ex => new JsonObject { ["error"] = new JsonObject { ["code"] = ex.Code, ["message"] = ex.Message } });
 

@@ -39,8 +39,8 @@ public sealed class JsonRpcTests(A2AHostFixture fixture) : IClassFixture<A2AHost
             Assert.True(card["capabilities"]!["pushNotifications"]!.GetValue<bool>());
             Assert.True(card["supportsAuthenticatedExtendedCard"]!.GetValue<bool>());
             Assert.Equal(["build", "plan", "explore", "ralph"], card["skills"]!.AsArray().Select(s => s!["id"]!.GetValue<string>()));
-            Assert.Equal("http", card["securitySchemes"]!["bearer"]!["type"]!.GetValue<string>());
-            Assert.NotNull(card["security"]![0]!["bearer"]);
+            Assert.Equal("http", card["securitySchemes"]!["http"]!["type"]!.GetValue<string>());
+            Assert.NotNull(card["security"]![0]!["http"]);
         }
     }
 
