@@ -20,12 +20,25 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
     public const int MaxBatch = 256;
 
     readonly Channel<Unit> _queue = Channel.CreateUnbounded<Unit>(new UnboundedChannelOptions { SingleReader = true });
+    long _transactions, _committed;
+    int _queued;
+
+    /// <summary>Units waiting for the next batch.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Transactions committed so far, and the units they carried (their ratio is the batching achieved).</summary>
+    public (long Transactions, long Units) Committed => (Interlocked.Read(ref _transactions), Interlocked.Read(ref _committed));
 
     /// <summary>Runs <paramref name="body"/> in the next batch of <paramref name="tenantId"/>; completes after commit.</summary>
     public Task<T> RunAsync<T>(string tenantId, Func<Batch, Changes, CancellationToken, Task<T>> body, CancellationToken ct)
     {
         var unit = new Unit<T>(tenantId, body, ct);
-        if (!_queue.Writer.TryWrite(unit)) throw new InvalidOperationException("The host is stopping; the write was not accepted.");
+        Interlocked.Increment(ref _queued);
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new InvalidOperationException("The host is stopping; the write was not accepted.");
+        }
         return unit.Result;
     }
 
@@ -37,6 +50,7 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var u)) batch.Add(u);
+                Interlocked.Add(ref _queued, -batch.Count);
                 await CommitAllAsync(batch, stoppingToken);
                 batch.Clear();
             }
@@ -86,6 +100,8 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _committed, units.Count);
         for (var i = 0; i < units.Count; i++)
         {
             foreach (var e in changes[i].ToLiveEvents()) await bus.PublishAsync(e, CancellationToken.None);

@@ -202,3 +202,29 @@ public sealed class PushAndRestTests : IAsyncLifetime
 
     static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");
 }
+
+/// <summary>Push configs survive a host restart: the new host learns which tasks have configs from the database.</summary>
+public sealed class PushAfterRestartTests
+{
+    [Fact]
+    public async Task ConfigStoredBeforeRestart_IsDeliveredByTheNextHost()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["A2A:Push:AllowedHosts:0"] = "127.0.0.1",
+            ["A2A:Push:InitialBackoff"] = "00:00:00.050",
+        };
+        var first = await ApiHost.StartAsync(DbKind.Sqlite, settings);
+        var http = first.Client();
+        var id = (await http.ResultAsync("message/send", A2AProtocol.Send("outlive the host")))["id"]!.GetValue<string>();
+        await http.ResultAsync("tasks/pushNotificationConfig/set", new { taskId = id, pushNotificationConfig = new { url = receiver.Url, token = "after-restart" } });
+        await first.StopAsync();
+
+        await using var second = await ApiHost.StartAsync(DbKind.Sqlite, settings, db: first.Database, dataDir: first.DataDir);
+        await second.Client().ResultAsync("tasks/cancel", new { id });
+        var (token, _, body) = await receiver.NextAsync(b => b["status"]!["state"]!.GetValue<string>() == "canceled");
+        Assert.Equal("after-restart", token);
+        Assert.Equal(id, body["id"]!.GetValue<string>());
+    }
+}
