@@ -119,6 +119,14 @@ public sealed class ScreenshotTests : IAsyncLifetime
             await ShootAsync(page, "/workers/build-box-1", $"worker-detail-{w}", "[data-testid=task-rows]");
             await ShootAsync(page, "/sessions", $"sessions-full-{w}", "[data-testid=session-table]");
             await ShootAsync(page, "/sessions/ses-demo-1", $"session-detail-{w}", "[data-testid=transcript]");
+            await ShootAsync(page, "/codebases", $"codebase-dialog-{w}", "[data-testid=codebase-table]");
+            await page.ClickAsync("#register-codebase");
+            await page.WaitForSelectorAsync("[data-testid=codebase-dialog]");
+            await page.ClickAsync("#codebase-save");
+            await page.WaitForSelectorAsync("text=Name is required.");
+            await Browser.ShotAsync(page, $"codebase-dialog-{w}");
+            await page.Keyboard.PressAsync("Escape");
+            await page.WaitForSelectorAsync("[data-testid=codebase-dialog]", new() { State = WaitForSelectorState.Detached });
             await ShootAsync(page, "/codebases", $"trigger-dialog-{w}", "[data-testid=codebase-table]");
             await page.Locator(".trigger-button").First.ClickAsync();
             await page.WaitForSelectorAsync("[data-testid=trigger-dialog]");

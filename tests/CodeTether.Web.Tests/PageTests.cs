@@ -164,7 +164,8 @@ public sealed class OtherPageTests
         cut.WaitForAssertion(() => Assert.Contains("An answer is required.", cut.Markup));
         Assert.Empty(fake.Answers);
 
-        cut.Find("#answer-input").Input("release/2.0");
+        cut.Find("#answer-input").Change("release/2.0"); // bound on change (blur), not per keystroke
+        cut.WaitForAssertion(() => Assert.DoesNotContain("An answer is required.", cut.Markup));
         cut.Find("#answer-submit").Click();
         cut.WaitForAssertion(() => Assert.Equal((t.Id, "release/2.0"), Assert.Single(fake.Answers)));
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=input-required]")));
@@ -211,7 +212,7 @@ public sealed class OtherPageTests
         var t = AskingTask(fake);
         var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#answer-input")));
-        cut.Find("#answer-input").Input("a very long answer");
+        cut.Find("#answer-input").Change("a very long answer");
         cut.Find("#answer-submit").Click();
         cut.WaitForAssertion(() => Assert.Contains("At most 10 characters.", cut.Markup));
         Assert.NotEmpty(cut.FindAll("[data-testid=input-required]"));
