@@ -13,8 +13,8 @@ namespace CodeTether.Api.Persistence;
 /// unit is committed, so nothing is acknowledged that a crash could lose. If a batch fails as a whole, its units are
 /// retried one by one, so one bad unit fails alone. Live events are published after the commit, in order.
 /// </summary>
-public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate gate, IEventBus bus, TimeProvider clock,
-    ILogger<GroupCommit> log) : BackgroundService
+public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate gate, IEventBus bus, DatabaseInfo database,
+    TimeProvider clock, ILogger<GroupCommit> log) : BackgroundService
 {
     /// <summary>Most units in one transaction: bounds the time one commit holds the (SQLite) writer.</summary>
     public const int MaxBatch = 256;
@@ -90,15 +90,30 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
         var changes = new List<Changes>(units.Count);
         using (await gate.EnterAsync(ct))
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            foreach (var u in units)
+            if (database.Provider == DatabaseProvider.Sqlite)
             {
-                var c = new Changes(db, clock);
-                changes.Add(c);
-                await u.RunAsync(batch, c, ct);
+                // Units read through the context (committed state) and add entities to it; the writer's own connection
+                // inserts them with statements that stay prepared.
+                foreach (var u in units)
+                {
+                    var c = new Changes(db, clock);
+                    changes.Add(c);
+                    await u.RunAsync(batch, c, ct);
+                }
+                if (!TryWritePrepared(db, changes)) await SaveAsync(db, ct);
             }
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            else
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                foreach (var u in units)
+                {
+                    var c = new Changes(db, clock);
+                    changes.Add(c);
+                    await u.RunAsync(batch, c, ct);
+                }
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
         }
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committed, units.Count);
@@ -107,6 +122,46 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
             foreach (var e in changes[i].ToLiveEvents()) await bus.PublishAsync(e, CancellationToken.None);
             units[i].Complete();
         }
+    }
+
+    SqliteInserts? _inserts;
+
+    /// <summary>
+    /// SQLite: a batch that only adds rows is written by <see cref="SqliteInserts"/> — other added rows first, then the
+    /// task events in the order the units recorded them (their ids are their positions). Anything else (an update, a
+    /// type without a plan) is left to SaveChanges.
+    /// </summary>
+    bool TryWritePrepared(CodeTetherDb db, List<Changes> changes)
+    {
+        var entries = db.ChangeTracker.Entries().ToList();
+        if (entries.Any(e => e.State != EntityState.Added)) return false;
+        var events = changes.SelectMany(c => c.TaskEvents).ToList();
+        var rows = entries.Select(e => e.Entity).Where(e => e is not Tasks.TaskEvent).ToList();
+        if (rows.Count + events.Count != entries.Count) return false; // an event added outside Changes: keep EF's order
+        rows.AddRange(events);
+        _inserts ??= new SqliteInserts(db.Database.GetConnectionString()!, db.Model);
+        if (!_inserts.TryPlan(rows)) return false;
+        try { _inserts.Write(rows); }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // Callers see what SaveChanges would have thrown.
+            throw new DbUpdateException($"An error occurred while inserting the batch's rows: {ex.Message}", ex);
+        }
+        db.ChangeTracker.Clear();
+        return true;
+    }
+
+    static async Task SaveAsync(CodeTetherDb db, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public override void Dispose()
+    {
+        _inserts?.Dispose();
+        base.Dispose();
     }
 
     /// <summary>What the units of one transaction share: the context and reads worth doing once per batch.</summary>

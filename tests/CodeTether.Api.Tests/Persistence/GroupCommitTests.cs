@@ -4,6 +4,7 @@ using CodeTether.Api.Tasks;
 using CodeTether.Shared.Contracts;
 using System.Net.Http.Json;
 using CodeTether.Shared.Events;
+using CodeTether.Api.Tests.A2A;
 using CodeTether.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,6 +59,39 @@ public sealed class GroupCommitTests
         Assert.Equal(n, await db.Tasks.CountAsync(t => ids.Contains(t.Id), Ct));
         var events = await db.TaskEvents.Where(e => ids.Contains(e.TaskId)).Select(e => new { e.TaskId, e.Status }).ToListAsync(Ct);
         Assert.All(ids, id => Assert.Single(events, e => e.TaskId == id && e.Status == TaskStatuses.Submitted));
+    }
+
+    [Theory]
+    [InlineData(DbKind.Sqlite)]
+    [InlineData(DbKind.Postgres)]
+    public async Task WhatSendAnswers_IsWhatWasStored(DbKind kind)
+    {
+        // message/send answers from the entities it committed (no read-back); on SQLite they are written by prepared
+        // statements, not SaveChanges. Reading the task back must give the very same A2A task, field for field.
+        await using var host = await ApiHost.StartAsync(kind);
+        var http = host.Client();
+        var sent = await http.ResultAsync("message/send", new
+        {
+            message = new
+            {
+                kind = "message", role = "user", messageId = Guid.NewGuid().ToString(), contextId = "ctx-" + Guid.NewGuid().ToString("N"),
+                parts = new object[]
+                {
+                    new { kind = "text", text = "first line\nsecond \"quoted\" ünïcødé" },
+                    new { kind = "data", data = new { n = 1.5, list = new[] { "a", "b" } } },
+                    new { kind = "file", file = new { name = "a.bin", mimeType = "application/octet-stream", bytes = "AAEC" } },
+                },
+                metadata = new { agent = "plan", model = "m-1" },
+            },
+            configuration = new { blocking = false },
+        });
+        var id = sent["id"]!.GetValue<string>();
+        var got = await http.ResultAsync("tasks/get", new { id });
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(sent, got), $"send: {sent.ToJsonString()}\nget:  {got.ToJsonString()}");
+
+        var task = await http.GetTaskAsync(id);
+        Assert.Equal(("plan", "m-1", TaskStatuses.Submitted), (task.Task.Agent, task.Task.Model, task.Task.Status));
+        Assert.InRange(task.Task.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
     }
 
     [Fact]
