@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using CodeTether.Shared.Events;
 
@@ -8,21 +7,22 @@ namespace CodeTether.Api.Realtime;
 public sealed class InProcessEventBus : IEventBus
 {
     const int Capacity = 10_000;
-    readonly ConcurrentDictionary<long, Subscription> _subscribers = new();
-    long _next;
+    /// <summary>Copy-on-write: publishing (every committed change) reads a snapshot without taking a lock.</summary>
+    volatile Subscription[] _subscribers = [];
+    readonly Lock _changing = new();
 
     public ValueTask PublishAsync(LiveEvent e, CancellationToken ct = default)
     {
-        foreach (var s in _subscribers.Values)
+        foreach (var s in _subscribers)
             s.Offer(e);
         return ValueTask.CompletedTask;
     }
 
     public IEventSubscription Subscribe(Func<LiveEvent, bool> filter)
     {
-        var id = Interlocked.Increment(ref _next);
-        var s = new Subscription(filter, () => _subscribers.TryRemove(id, out _));
-        _subscribers[id] = s;
+        Subscription? s = null;
+        s = new Subscription(filter, () => { lock (_changing) _subscribers = [.. _subscribers.Where(x => x != s)]; });
+        lock (_changing) _subscribers = [.. _subscribers, s];
         return s;
     }
 
