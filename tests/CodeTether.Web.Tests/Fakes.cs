@@ -63,8 +63,16 @@ public sealed class FakeBoards : ITaskBoard, ICodebaseBoard, IWorkerBoard, ISess
     async Task<WorkerDto?> IWorkerBoard.GetAsync(string id, CancellationToken ct) { await Wait(); return Workers.FirstOrDefault(w => w.WorkerId == id); }
 
     public Task<IReadOnlyList<SessionDto>> ListAsync(string? codebaseId, string? search, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<SessionDto>>([]);
-    Task<SessionTranscript?> ISessionBoard.GetAsync(string id, CancellationToken ct) => Task.FromResult<SessionTranscript?>(null);
-    public Task<TaskDto> ContinueAsync(string sessionId, string message, CancellationToken ct = default) => throw new NotSupportedException();
+    public Dictionary<string, SessionTranscript> Transcripts { get; } = [];
+    public List<(string SessionId, string Message)> FollowUps { get; } = [];
+    Task<SessionTranscript?> ISessionBoard.GetAsync(string id, CancellationToken ct) => Task.FromResult(Transcripts.GetValueOrDefault(id));
+    public Task<TaskDto> ContinueAsync(string sessionId, string message, CancellationToken ct = default)
+    {
+        FollowUps.Add((sessionId, message));
+        var t = NewTask() with { SessionId = sessionId, Prompt = message };
+        Tasks.Add(t);
+        return Task.FromResult(t);
+    }
 
     public IDisposable Subscribe(Func<LiveEvent, Task> onEvent, Func<LiveEvent, bool>? filter = null) => new Nothing();
     public bool IsLive => true;

@@ -3,6 +3,7 @@ using CodeTether.Shared.Contracts;
 using CodeTether.Web.Components;
 using CodeTether.Web.Pages.Codebases;
 using CodeTether.Web.Pages.Overview;
+using CodeTether.Web.Pages.Sessions;
 using CodeTether.Web.Pages.Tasks;
 using CodeTether.Web.Pages.Workers;
 using CodeTether.Web.Services;
@@ -114,6 +115,27 @@ public sealed class OtherPageTests
     }
 
     [Fact]
+    public async Task SessionDetail_FollowUp_IsRequired_ErrorClearsAsTheUserTypes_ThenItIsSent()
+    {
+        await using var ctx = new BunitContext();
+        var fake = ctx.Setup();
+        var now = DateTimeOffset.UtcNow;
+        fake.Transcripts["s1"] = new SessionTranscript(
+            new SessionDto { Id = "s1", CodebaseId = "cb1", Title = "chat", MessageCount = 0, CreatedAt = now, UpdatedAt = now }, [], null);
+        var cut = ctx.Render<SessionDetail>(p => p.Add(x => x.Id, "s1"));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#session-continue")));
+
+        cut.Find("#session-continue").Click();
+        cut.WaitForAssertion(() => Assert.Contains("Write a message first.", cut.Markup));
+        Assert.Empty(fake.FollowUps);
+
+        cut.Find("#session-followup").Input("and now the docs");
+        cut.WaitForAssertion(() => Assert.DoesNotContain("Write a message first.", cut.Markup));
+        cut.Find("#session-continue").Click();
+        cut.WaitForAssertion(() => Assert.Equal(("s1", "and now the docs"), Assert.Single(fake.FollowUps)));
+    }
+
+    [Fact]
     public async Task WorkerList_WhenNone_SaysHowToStartOne()
     {
         await using var ctx = new BunitContext();
@@ -164,7 +186,7 @@ public sealed class OtherPageTests
         cut.WaitForAssertion(() => Assert.Contains("An answer is required.", cut.Markup));
         Assert.Empty(fake.Answers);
 
-        cut.Find("#answer-input").Change("release/2.0"); // bound on change (blur), not per keystroke
+        cut.Find("#answer-input").Input("release/2.0"); // the error clears as the user types, not only on blur
         cut.WaitForAssertion(() => Assert.DoesNotContain("An answer is required.", cut.Markup));
         cut.Find("#answer-submit").Click();
         cut.WaitForAssertion(() => Assert.Equal((t.Id, "release/2.0"), Assert.Single(fake.Answers)));
@@ -212,7 +234,7 @@ public sealed class OtherPageTests
         var t = AskingTask(fake);
         var cut = ctx.Render<TaskDetail>(p => p.Add(x => x.Id, t.Id));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("#answer-input")));
-        cut.Find("#answer-input").Change("a very long answer");
+        cut.Find("#answer-input").Input("a very long answer");
         cut.Find("#answer-submit").Click();
         cut.WaitForAssertion(() => Assert.Contains("At most 10 characters.", cut.Markup));
         Assert.NotEmpty(cut.FindAll("[data-testid=input-required]"));
