@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using CodeTether.Api.Auth;
 using CodeTether.Api.Realtime;
-using CodeTether.Shared.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace CodeTether.Api.Persistence;
@@ -90,30 +89,15 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
         var changes = new List<Changes>(units.Count);
         using (await gate.EnterAsync(ct))
         {
-            if (database.Provider == DatabaseProvider.Sqlite)
+            // Units read committed state through the context and add entities to it; then one write commits them all:
+            // on SQLite through statements that stay prepared when it can, else SaveChanges (its own transaction).
+            foreach (var u in units)
             {
-                // Units read through the context (committed state) and add entities to it; the writer's own connection
-                // inserts them with statements that stay prepared.
-                foreach (var u in units)
-                {
-                    var c = new Changes(db, clock);
-                    changes.Add(c);
-                    await u.RunAsync(batch, c, ct);
-                }
-                if (!TryWritePrepared(db, changes)) await SaveAsync(db, ct);
+                var c = new Changes(db, clock);
+                changes.Add(c);
+                await u.RunAsync(batch, c, ct);
             }
-            else
-            {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                foreach (var u in units)
-                {
-                    var c = new Changes(db, clock);
-                    changes.Add(c);
-                    await u.RunAsync(batch, c, ct);
-                }
-                await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
-            }
+            if (database.Provider != DatabaseProvider.Sqlite || !TryWritePrepared(db, changes)) await db.SaveChangesAsync(ct);
         }
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committed, units.Count);
@@ -151,13 +135,6 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
         return true;
     }
 
-    static async Task SaveAsync(CodeTetherDb db, CancellationToken ct)
-    {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-    }
-
     public override void Dispose()
     {
         _inserts?.Dispose();
@@ -173,8 +150,7 @@ public sealed partial class GroupCommit(IServiceScopeFactory scopes, WriteGate g
 
         /// <summary>The tenant's workers that are not offline, read once per batch.</summary>
         public async Task<IReadOnlyList<Tasks.WorkerProfile>> OnlineWorkersAsync(CancellationToken ct) =>
-            _online ??= (await db.Workers.AsNoTracking().Where(w => w.TenantId == tenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct))
-                .Select(Tasks.WorkerProfile.Of).ToList();
+            _online ??= await Tasks.TaskLifecycle.OnlineWorkersAsync(db, tenantId, ct);
     }
 
     abstract class Unit(string tenantId, CancellationToken ct)

@@ -91,11 +91,15 @@ public sealed class TaskLifecycle(CodeTetherDb db, Transactions tx, GroupCommit 
     /// <summary>Also for units of work that span tenants (the reaper): it looks at the task's own tenant.</summary>
     internal static async Task RouteIfAnyoneOnlineAsync(CodeTetherDb db, AgentTask task, Changes c, string? reason, CancellationToken ct)
     {
-        var online = await db.Workers.IgnoreQueryFilters().AsNoTracking()
-            .Where(w => w.TenantId == task.TenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct);
-        if (online.Any(w => TaskRouting.IsEligible(WorkerProfile.Of(w), task)))
+        if ((await OnlineWorkersAsync(db, task.TenantId, ct)).Any(w => TaskRouting.IsEligible(w, task)))
             MarkRouted(task, c, reason);
     }
+
+    /// <summary>The profiles of a tenant's workers that are not offline (any tenant: the filter names it).</summary>
+    internal static async Task<List<WorkerProfile>> OnlineWorkersAsync(CodeTetherDb db, string tenantId, CancellationToken ct) =>
+        (await db.Workers.IgnoreQueryFilters().AsNoTracking()
+            .Where(w => w.TenantId == tenantId && w.Status != WorkerStatuses.Offline).ToListAsync(ct))
+        .Select(WorkerProfile.Of).ToList();
 
     internal static void MarkRouted(AgentTask task, Changes c, string? reason)
     {

@@ -19,6 +19,14 @@ public sealed class GroupCommitTests
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>A unit that keeps the writer inside its batch until <paramref name="release"/> completes; returns once taken.</summary>
+    static async Task<Task<int>> HoldWriterAsync(GroupCommit commits, Task release)
+    {
+        var blocker = commits.RunAsync(Tenant.DefaultId, async (_, _, _) => { await release; return 0; }, Ct);
+        while (commits.Queued > 0) await Task.Delay(5, Ct); // the writer took it and waits inside its batch
+        return blocker;
+    }
+
     [Theory]
     [InlineData(DbKind.Sqlite)]
     [InlineData(DbKind.Postgres)]
@@ -31,8 +39,7 @@ public sealed class GroupCommitTests
 
         // Hold the writer in a batch of its own while the requests queue up behind it.
         var hold = new TaskCompletionSource();
-        var blocker = commits.RunAsync(Tenant.DefaultId, async (_, _, _) => { await hold.Task; return 0; }, Ct);
-        while (commits.Queued > 0) await Task.Delay(5, Ct); // the writer took it and waits inside its batch
+        var blocker = await HoldWriterAsync(commits, hold.Task);
         const int n = 96;
         var requests = Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
         {
@@ -116,8 +123,7 @@ public sealed class GroupCommitTests
 
         await Create(duplicate);
         var hold = new TaskCompletionSource();
-        var blocker = commits.RunAsync(Tenant.DefaultId, async (_, _, _) => { await hold.Task; return 0; }, Ct);
-        while (commits.Queued > 0) await Task.Delay(5, Ct); // the writer took it and waits inside its batch
+        var blocker = await HoldWriterAsync(commits, hold.Task);
         var good = Enumerable.Range(0, 20).Select(_ => TaskLifecycle.NewId()).ToList();
         var calls = good.Take(10).Select(Create).Append(Create(duplicate)).Concat(good.Skip(10).Select(Create)).ToList();
         Assert.Equal(21, commits.Queued); // one batch behind the blocker
